@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Build kube-apiserver and kubectl from the Kubernetes Go modules with the machine's Go.
+#
+# `go install k8s.io/kubernetes/cmd/kube-apiserver@vX` is refused because k8s.io/kubernetes's
+# go.mod replaces its staging modules (k8s.io/api, k8s.io/client-go, ...) with local paths.
+# So we generate a throwaway module that requires k8s.io/kubernetes vX.Y.Z and replaces every
+# staging module by its published v0.Y.Z, and build the two commands from there.
+#
+# Usage: build-k8s.sh VERSION OUT_DIR     (e.g. build-k8s.sh v1.34.4 ~/.cache/.../k8s-v1.34.4)
+set -euo pipefail
+
+version="$1"
+out="$2"
+staging_version="v0.${version#v1.}"
+
+if [[ -x "$out/bin/kube-apiserver" && -x "$out/bin/kubectl" ]]; then
+  exit 0
+fi
+
+mkdir -p "$out/module" "$out/bin"
+cd "$out/module"
+
+# The go.mod of k8s.io/kubernetes lists its staging modules as `k8s.io/x => ./staging/src/k8s.io/x`.
+upstream_mod="$(go mod download -json "k8s.io/kubernetes@$version" |
+  sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+if [[ ! -f "$upstream_mod" ]]; then
+  echo "build-k8s: could not download k8s.io/kubernetes@$version through the Go module proxy" >&2
+  exit 1
+fi
+mapfile -t staging < <(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/src/.*#\1#p' "$upstream_mod")
+if [[ ${#staging[@]} -eq 0 ]]; then
+  echo "build-k8s: found no staging replace directives in $upstream_mod" >&2
+  exit 1
+fi
+upstream_go="$(sed -n 's/^go \(.*\)$/\1/p' "$upstream_mod")"
+upstream_godebug="$(sed -n 's/^godebug \(.*\)$/\1/p' "$upstream_mod")"
+
+{
+  echo "module merlai.local/k8s-build"
+  echo
+  echo "go $upstream_go"
+  [[ -n "$upstream_godebug" ]] && echo "godebug $upstream_godebug"
+  echo
+  echo "require k8s.io/kubernetes $version"
+  echo
+  echo "replace ("
+  for m in "${staging[@]}"; do
+    echo "	$m => $m $staging_version"
+  done
+  echo ")"
+} > go.mod
+rm -f go.sum
+
+echo "build-k8s: building kube-apiserver and kubectl $version (${#staging[@]} staging modules at $staging_version) with $(go version)" >&2
+start=$SECONDS
+GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 \
+  go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/client-go/pkg/version.gitVersion=$version" \
+  -o "$out/bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+echo "build-k8s: built in $((SECONDS - start)) s" >&2
+echo "$((SECONDS - start))" > "$out/build-seconds"

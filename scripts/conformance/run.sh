@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Conformance step: every level's YAML is clean under kube-linter, kube-score, Polaris and
+# checkov (default checks) except the exemptions of conformance/exemptions.yaml, and accepted,
+# without a warning, by a real kube-apiserver (`kubectl apply --dry-run=server`).
+#
+# Usage: scripts/conformance/run.sh [LEVEL_FILE.k8s.yaml ...]   (default: dist/*.k8s.yaml)
+# Environment:
+#   MERLAI_TOOLS_CACHE        where tools are installed and kept (default ~/.cache/merlai-conformance)
+#   MERLAI_CRDS_DIR           CRDs to install into the API server (default ../shared/crds)
+#   MERLAI_CONFORMANCE_EXEMPTIONS   exemptions file (default conformance/exemptions.yaml)
+#   MERLAI_CONFORMANCE_OUT    where reports go (default build/conformance)
+#   MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS=1   fail when a linter cannot be installed
+#   MERLAI_KUBE_LINTER_BIN, MERLAI_POLARIS_BIN   use these binaries instead of `go install`
+#   MERLAI_CONFORMANCE_SKIP_APISERVER=1      linters only (prints that the gate was skipped)
+set -euo pipefail
+
+KUBE_LINTER_VERSION="v0.8.1"
+KUBE_SCORE_VERSION="v1.20.0"
+# Polaris tags (10.x) are not importable as Go module versions (its go.mod has no /v10 suffix),
+# so the pin is the commit of tag 10.1.3.
+POLARIS_VERSION="e2df222"
+CHECKOV_VERSION="3.3.30"
+KUBERNETES_VERSION="v1.34.4"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PROJECT_ROOT="$(cd "$here/../.." && pwd)"
+cache="${MERLAI_TOOLS_CACHE:-$HOME/.cache/merlai-conformance}"
+exemptions="${MERLAI_CONFORMANCE_EXEMPTIONS:-$PROJECT_ROOT/conformance/exemptions.yaml}"
+out="${MERLAI_CONFORMANCE_OUT:-$PROJECT_ROOT/build/conformance}"
+export DEBIAN_FRONTEND=noninteractive
+
+step_start=$SECONDS
+log() { printf '[conformance %4ds] %s\n' "$((SECONDS - step_start))" "$*"; }
+
+# --- level files --------------------------------------------------------------------------
+cd "$PROJECT_ROOT"
+files=()
+if [[ $# -gt 0 ]]; then
+  candidates=("$@")
+else
+  shopt -s nullglob
+  candidates=(dist/*)
+  shopt -u nullglob
+fi
+for f in "${candidates[@]}"; do
+  case "$f" in
+    *.k8s.yaml) files+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")") ;;
+    *) log "skipping $f (not a .k8s.yaml manifest)" ;;
+  esac
+done
+if [[ ${#files[@]} -eq 0 ]]; then
+  echo "conformance: no *.k8s.yaml level files to check (run the synth first, or name files)" >&2
+  exit 1
+fi
+for f in "${files[@]}"; do
+  [[ -f "$f" ]] || { echo "conformance: $f does not exist" >&2; exit 1; }
+done
+log "level files: ${files[*]#"$PROJECT_ROOT/"}"
+
+mkdir -p "$cache" "$out"
+rm -rf "$out/raw"
+mkdir -p "$out/raw"
+
+# One installer at a time per cache (concurrent runs on one machine share it).
+exec 9>"$cache/.lock"
+flock 9 2>/dev/null || true
+
+# --- installers ---------------------------------------------------------------------------
+apt_updated=0
+apt_install() { # package...
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "conformance: need root to apt-get install $*" >&2
+    return 1
+  fi
+  if [[ "$apt_updated" -eq 0 ]]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+need_command() { # command package
+  command -v "$1" >/dev/null 2>&1 && return 0
+  log "installing Debian package $2 (for $1)"
+  apt_install "$2"
+}
+
+# go_tool NAME MODULE/PATH VERSION OVERRIDE_BIN -> prints the binary path, or returns 1 with the
+# reason in $cache/NAME-VERSION.error
+go_tool() {
+  local name="$1" pkg="$2" version="$3" override="$4"
+  local dir="$cache/$name-$version"
+  if [[ -n "$override" ]]; then
+    echo "$override"
+    return 0
+  fi
+  if [[ -x "$dir/bin/$name" ]]; then
+    echo "$dir/bin/$name"
+    return 0
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "no Go toolchain on PATH to run: go install $pkg@$version" >"$cache/$name-$version.error"
+    return 1
+  fi
+  log "go install $pkg@$version" >&2
+  local t=$SECONDS
+  if GOBIN="$dir/bin.partial" GOTOOLCHAIN=local timeout 1200 go install "$pkg@$version" >"$cache/$name-$version.log" 2>&1; then
+    rm -rf "${dir:?}/bin"
+    mv "$dir/bin.partial" "$dir/bin"
+    rm -f "$cache/$name-$version.error"
+    log "installed $name $version in $((SECONDS - t)) s" >&2
+    echo "$dir/bin/$name"
+    return 0
+  fi
+  {
+    echo "go install $pkg@$version failed:"
+    tail -n 3 "$cache/$name-$version.log"
+  } >"$cache/$name-$version.error"
+  rm -rf "$dir/bin.partial"
+  return 1
+}
+
+checkov_tool() {
+  local dir="$cache/checkov-$CHECKOV_VERSION"
+  if [[ -f "$dir/.complete" && -x "$dir/bin/checkov" ]]; then
+    echo "$dir/bin/checkov"
+    return 0
+  fi
+  log "pip install checkov==$CHECKOV_VERSION into $dir" >&2
+  local t=$SECONDS
+  rm -rf "$dir"
+  if python3 -m venv "$dir" >"$cache/checkov-$CHECKOV_VERSION.log" 2>&1 &&
+    "$dir/bin/pip" install --disable-pip-version-check -q "checkov==$CHECKOV_VERSION" >>"$cache/checkov-$CHECKOV_VERSION.log" 2>&1; then
+    touch "$dir/.complete"
+    rm -f "$cache/checkov-$CHECKOV_VERSION.error"
+    log "installed checkov $CHECKOV_VERSION in $((SECONDS - t)) s" >&2
+    echo "$dir/bin/checkov"
+    return 0
+  fi
+  {
+    echo "pip install checkov==$CHECKOV_VERSION failed:"
+    tail -n 3 "$cache/checkov-$CHECKOV_VERSION.log"
+  } >"$cache/checkov-$CHECKOV_VERSION.error"
+  return 1
+}
+
+need_command python3 python3
+python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+need_command node nodejs
+need_command timeout coreutils
+
+declare -A bin=()
+declare -A why=()
+if b="$(go_tool kube-linter golang.stackrox.io/kube-linter/cmd/kube-linter "$KUBE_LINTER_VERSION" "${MERLAI_KUBE_LINTER_BIN:-}")"; then
+  bin[kube-linter]="$b"
+else
+  why[kube-linter]="$(cat "$cache/kube-linter-$KUBE_LINTER_VERSION.error")"
+fi
+if b="$(go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" "")"; then
+  bin[kube-score]="$b"
+else
+  why[kube-score]="$(cat "$cache/kube-score-$KUBE_SCORE_VERSION.error")"
+fi
+if b="$(go_tool polaris github.com/fairwindsops/polaris "$POLARIS_VERSION" "${MERLAI_POLARIS_BIN:-}")"; then
+  bin[polaris]="$b"
+else
+  why[polaris]="$(cat "$cache/polaris-$POLARIS_VERSION.error")"
+fi
+if b="$(checkov_tool)"; then
+  bin[checkov]="$b"
+else
+  why[checkov]="$(cat "$cache/checkov-$CHECKOV_VERSION.error")"
+fi
+log "linters ready"
+
+# --- linter gate --------------------------------------------------------------------------
+# run_tool TOOL LEVEL OK_EXIT_CODES COMMAND... : JSON to raw/TOOL__LEVEL.json, state to .status
+run_tool() {
+  local tool="$1" level="$2" ok_codes="$3"
+  shift 3
+  local base="$out/raw/${tool}__${level}" rc=0
+  "$@" >"$base.json" 2>"$base.stderr" || rc=$?
+  if [[ " $ok_codes " == *" $rc "* && -s "$base.json" ]]; then
+    echo ok >"$base.status"
+  else
+    printf 'error\n%s exited %s: %s\n' "$tool" "$rc" "$(tail -n 5 "$base.stderr")" >"$base.status"
+  fi
+}
+
+for f in "${files[@]}"; do
+  level="$(basename "$f" .k8s.yaml)"
+  for tool in kube-linter kube-score polaris checkov; do
+    if [[ -z "${bin[$tool]:-}" ]]; then
+      printf 'unavailable\n%s\n' "${why[$tool]}" >"$out/raw/${tool}__${level}.status"
+    fi
+  done
+  # Exit codes: kube-linter and kube-score exit 1 when they report findings.
+  [[ -n "${bin[kube-linter]:-}" ]] && run_tool kube-linter "$level" "0 1" "${bin[kube-linter]}" lint --format json "$f"
+  [[ -n "${bin[kube-score]:-}" ]] && run_tool kube-score "$level" "0 1" "${bin[kube-score]}" score --output-format json "$f"
+  [[ -n "${bin[polaris]:-}" ]] && run_tool polaris "$level" "0" "${bin[polaris]}" audit --audit-path "$f" --format json
+  [[ -n "${bin[checkov]:-}" ]] && run_tool checkov "$level" "0" "${bin[checkov]}" -f "$f" --framework kubernetes -o json --skip-download --soft-fail
+done
+log "linters ran"
+
+lint_rc=0
+node "$here/lint.mjs" --raw "$out/raw" --exemptions "$exemptions" --markdown "$out/linters.md" "${files[@]}" \
+  >"$out/linters.txt" 2>&1 || lint_rc=$?
+cat "$out/linters.txt"
+
+# --- API-server gate ----------------------------------------------------------------------
+api_rc=0
+api_state=""
+if [[ "${MERLAI_CONFORMANCE_SKIP_APISERVER:-0}" == "1" ]]; then
+  api_state="SKIPPED (MERLAI_CONFORMANCE_SKIP_APISERVER=1)"
+else
+  crds_dir="${MERLAI_CRDS_DIR:-$PROJECT_ROOT/../shared/crds}"
+  if [[ ! -d "$crds_dir" ]]; then
+    echo "APISERVER FAIL: CRD directory $crds_dir not found (set MERLAI_CRDS_DIR)" | tee "$out/apiserver.txt"
+    api_rc=1
+  else
+    crds_dir="$(cd "$crds_dir" && pwd)"
+    need_command etcd etcd-server
+    need_command openssl openssl
+    need_command curl curl
+    k8s_dir="$cache/k8s-$KUBERNETES_VERSION"
+    if [[ ! -x "$k8s_dir/bin/kube-apiserver" || ! -x "$k8s_dir/bin/kubectl" ]]; then
+      log "building kube-apiserver and kubectl $KUBERNETES_VERSION from the Go modules (several minutes on 2 cores)"
+    fi
+    if ! command -v go >/dev/null 2>&1; then
+      echo "APISERVER FAIL: no Go toolchain on PATH to build kube-apiserver" | tee "$out/apiserver.txt"
+      api_rc=1
+    elif ! "$here/build-k8s.sh" "$KUBERNETES_VERSION" "$k8s_dir" >"$cache/k8s-$KUBERNETES_VERSION.log" 2>&1; then
+      {
+        echo "APISERVER FAIL: building kube-apiserver/kubectl $KUBERNETES_VERSION failed; the end of $cache/k8s-$KUBERNETES_VERSION.log:"
+        tail -n 20 "$cache/k8s-$KUBERNETES_VERSION.log" | sed 's/^/    /'
+      } | tee "$out/apiserver.txt"
+      api_rc=1
+    else
+      [[ -f "$k8s_dir/build-seconds" ]] && log "kube-apiserver/kubectl built in $(cat "$k8s_dir/build-seconds") s (cached for later runs)"
+      log "starting etcd and kube-apiserver"
+      "$here/apiserver.sh" "$k8s_dir/bin" "$crds_dir" "${files[@]}" >"$out/apiserver.txt" 2>&1 || api_rc=$?
+      cat "$out/apiserver.txt"
+    fi
+  fi
+fi
+
+# --- summary ------------------------------------------------------------------------------
+echo
+echo "== conformance summary ($((SECONDS - step_start)) s) =="
+sed -n '/^Linter findings per tool per level/,/^$/p' "$out/linters.txt"
+if [[ -n "$api_state" ]]; then
+  echo "API server: $api_state"
+else
+  grep -E '^APISERVER ' "$out/apiserver.txt" | sed -E 's/^(APISERVER [^:]*:?).*/\1/' || true
+fi
+if [[ "$lint_rc" -ne 0 || "$api_rc" -ne 0 ]]; then
+  echo "conformance: FAIL (linters exit $lint_rc, API server exit $api_rc); reports in ${out#"$PROJECT_ROOT/"}"
+  exit 1
+fi
+echo "conformance: PASS; reports in ${out#"$PROJECT_ROOT/"}"
