@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
+import type { KubeObject } from './synth';
+
+/** Where the operators' CRDs live (`../shared/crds` from the project root). */
+export const CRDS_DIR = process.env.MERLAI_CRDS_DIR ?? path.resolve(__dirname, '../../../shared/crds');
+
+type Schema = Record<string, unknown>;
+/** A compiled schema; not a type guard, so a failed check keeps the object's type. */
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/**
+ * Closes every object schema that lists its properties, as the API server's strict field
+ * validation does: an unknown field is an error, not a silently dropped typo.
+ */
+function closeSchema(schema: Schema): Schema {
+  const out: Schema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && value && typeof value === 'object') {
+      out[key] = Object.fromEntries(
+        Object.entries(value as Schema).map(([k, v]) => [k, closeSchema(v as Schema)]),
+      );
+    } else if (Array.isArray(value)) {
+      out[key] = value.map((v) => (v && typeof v === 'object' ? closeSchema(v as Schema) : v));
+    } else if (value && typeof value === 'object') {
+      out[key] = closeSchema(value as Schema);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (
+    out.type === 'object' &&
+    out.properties &&
+    out.additionalProperties === undefined &&
+    out['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
+    out.additionalProperties = false;
+  }
+  if (out['x-kubernetes-int-or-string'] === true) {
+    delete out.type;
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  }
+  return out;
+}
+
+/** CRD patterns are Go RE2: translate the inline `(?i)` flag that JavaScript lacks. */
+function goRegExp(pattern: string, flags: string): RegExp {
+  if (pattern.includes('(?i)')) return new RegExp(pattern.replaceAll('(?i)', ''), `${flags}i`);
+  return new RegExp(pattern, flags);
+}
+goRegExp.code = 'goRegExp';
+
+let schemas: Map<string, Schema> | undefined;
+const validators = new Map<string, Validator>();
+const ajv = new Ajv({ allErrors: true, strict: false, code: { regExp: goRegExp as never } });
+addFormats(ajv);
+
+function load(): Map<string, Schema> {
+  const map = new Map<string, Schema>();
+  for (const file of readdirSync(CRDS_DIR).filter((f) => f.endsWith('.yaml'))) {
+    const crd = parse(readFileSync(path.join(CRDS_DIR, file), 'utf8'));
+    for (const version of crd.spec.versions) {
+      const schema = closeSchema(version.schema.openAPIV3Schema);
+      // `metadata` is checked by the API server's ObjectMeta rules, not by the CRD.
+      (schema.properties as Schema).metadata = { type: 'object' };
+      map.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, schema);
+    }
+  }
+  return map;
+}
+
+/** True when a CRD of `../shared/crds` defines the object's kind. */
+export function isCustomResource(o: KubeObject): boolean {
+  schemas ??= load();
+  return schemas.has(`${o.apiVersion}/${o.kind}`);
+}
+
+function validatorFor(key: string): Validator | undefined {
+  schemas ??= load();
+  const schema = schemas.get(key);
+  if (!schema) return undefined;
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+/** Validation errors of a custom resource against its CRD's openAPIV3Schema (empty when valid). */
+export function crdErrors(o: KubeObject): string[] {
+  const validate = validatorFor(`${o.apiVersion}/${o.kind}`);
+  if (!validate) return [`no CRD in ${CRDS_DIR} defines ${o.apiVersion} ${o.kind}`];
+  if (validate(o)) return [];
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${o.kind}/${o.metadata.name}${e.instancePath} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
+}
