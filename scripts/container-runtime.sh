@@ -22,11 +22,12 @@ context=${MERLAI_CONTEXT:-.}
 image=${MERLAI_IMAGE:-merlai:latest}
 if [[ -n ${MERLAI_DOCKERFILE:-} ]]; then
   dockerfile=$MERLAI_DOCKERFILE
-elif [[ $context == . ]]; then
-  dockerfile=docker/Dockerfile.cpu
-else
-  # `build -f` resolves a relative path against the working directory, not the context.
+elif [[ $context != . && -d $context ]]; then
+  # `build -f` resolves a relative path against the working directory, not a local context
+  # (a remote context is different: there it is relative to the context's root).
   dockerfile=${context%/}/docker/Dockerfile.cpu
+else
+  dockerfile=docker/Dockerfile.cpu
 fi
 
 usage() {
@@ -56,7 +57,7 @@ Environment:
   COMPOSE_FILE       compose file; a relative path is relative to the repository root
                      (default: dist/level1-dev.compose.yaml)
   MERLAI_CONTEXT     image build context, the Merlai source directory (default: .)
-  MERLAI_DOCKERFILE  Dockerfile (default: \$MERLAI_CONTEXT/docker/Dockerfile.cpu)
+  MERLAI_DOCKERFILE  Dockerfile (default: docker/Dockerfile.cpu inside \$MERLAI_CONTEXT)
   MERLAI_IMAGE       image tag (default: merlai:latest)
 
 Exit status:
