@@ -1,4 +1,5 @@
 export * from './api';
+export * from './compose';
 export * from './endpoints';
 export * from './errors';
 export * from './image';
