@@ -1,0 +1,653 @@
+import { Duration, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { invalidProp, requireDnsLabel, requireInteger } from './errors';
+import { isPinned, parseImage } from './image';
+import { selectorLabels } from './labels';
+import {
+  type AutoscalingProfile,
+  type AvailabilityLevel,
+  type LevelProfile,
+  levelProfile,
+  type ProbeTimings,
+  type ResourceProfile,
+} from './levels';
+import { parseQuantity } from './quantity';
+
+const TYPE = 'MerlaiApi';
+
+/** The image Levels 2 and 3 run unless told otherwise: an explicit release tag, never `latest`. */
+export const DEFAULT_PINNED_IMAGE = 'merlai:1.0.0';
+/** The image of the guide's Level 1 (a locally built `merlai:latest`). */
+export const DEVELOPMENT_IMAGE = 'merlai:latest';
+/** The port Merlai's FastAPI server listens on. */
+export const API_CONTAINER_PORT = 8000;
+
+/** Where the value of an environment variable comes from. */
+export class EnvValue {
+  /** A literal value. Never use it for credentials: use `fromSecretKey`. */
+  public static fromValue(value: string): EnvValue {
+    return new EnvValue({ value });
+  }
+
+  /** A key of an existing Secret (`secretKeyRef`): the value never appears in the YAML. */
+  public static fromSecretKey(secretName: string, key: string): EnvValue {
+    return new EnvValue({ valueFrom: { secretKeyRef: { name: secretName, key } } });
+  }
+
+  /** A key of a ConfigMap (`configMapKeyRef`). */
+  public static fromConfigMapKey(configMapName: string, key: string): EnvValue {
+    return new EnvValue({ valueFrom: { configMapKeyRef: { name: configMapName, key } } });
+  }
+
+  private constructor(private readonly source: Omit<k8s.EnvVar, 'name'>) {}
+
+  /** The Kubernetes `EnvVar` for this value under `name`. */
+  public toEnvVar(name: string): k8s.EnvVar {
+    return { name, ...this.source };
+  }
+}
+
+/** How the API Service is exposed. */
+export enum ApiServiceType {
+  /** Reachable inside the cluster; traffic enters through the Ingress. */
+  CLUSTER_IP = 'ClusterIP',
+  /** A cloud load balancer in front of the Service (the guide's Level 2 "Load Balancer"). */
+  LOAD_BALANCER = 'LoadBalancer',
+}
+
+/** Settings of the optional Ingress. */
+export interface ApiIngressOptions {
+  /** The host name the Ingress routes to the API, e.g. `merlai.example.com`. */
+  readonly host: string;
+  /**
+   * Secret holding the TLS certificate for `host` (for example one cert-manager issues).
+   * @default - no TLS section: plain HTTP
+   */
+  readonly tlsSecretName?: string;
+  /**
+   * The IngressClass.
+   * @default 'nginx'
+   */
+  readonly className?: string;
+}
+
+/** Overrides of a probe's timings; unset fields keep the level table's value. */
+export interface ProbeOverrides {
+  /** @default - the level table */
+  readonly initialDelaySeconds?: number;
+  /** @default - the level table */
+  readonly periodSeconds?: number;
+  /** @default - the level table */
+  readonly timeoutSeconds?: number;
+  /** @default - the level table */
+  readonly failureThreshold?: number;
+}
+
+/** Overrides of the container's requests and limits (Kubernetes quantities). */
+export interface ApiResourceOverrides {
+  /** @default - the level table (Level 3: '250m') */
+  readonly cpuRequest?: string;
+  /** @default - the level table (Level 3: '512Mi') */
+  readonly memoryRequest?: string;
+  /** @default - the level table (Level 3: '500m') */
+  readonly cpuLimit?: string;
+  /** @default - the level table (Level 3: '1Gi') */
+  readonly memoryLimit?: string;
+}
+
+/** Overrides of the autoscaler. */
+export interface ApiAutoscalingOverrides {
+  /** @default - the level table (Level 3: 3) */
+  readonly minReplicas?: number;
+  /** @default - the level table (Level 3: 10) */
+  readonly maxReplicas?: number;
+  /** @default - the level table (Level 3: 70) */
+  readonly cpuUtilizationPercent?: number;
+}
+
+/** Everything a team may override on `MerlaiApi`; the level table supplies the rest. */
+export interface MerlaiApiOptions {
+  /**
+   * Name of the Deployment, Service and every object of the API; also the `app` label.
+   * @default 'merlai-api'
+   */
+  readonly name?: string;
+  /**
+   * Value of `app.kubernetes.io/instance`, to tell apart two Merlai installations in one namespace.
+   * @default 'merlai'
+   */
+  readonly instance?: string;
+  /**
+   * Container image. Levels 2 and 3 require a pinned reference: an explicit tag other than
+   * `latest` (or another floating tag), or a digest.
+   * @default - Level 1: 'merlai:latest' as in the guide; Levels 2 and 3: `DEFAULT_PINNED_IMAGE`
+   */
+  readonly image?: string;
+  /**
+   * Fixed number of API pods. Exclusive with autoscaling: at Level 3 the autoscaler owns the count.
+   * @default - the level table (Level 1: 1, Level 2: 2, Level 3: none, the HPA decides)
+   */
+  readonly replicas?: number;
+  /**
+   * Autoscaler bounds. Setting them at Level 1 or 2 adds an autoscaler there too.
+   * @default - the level table (Level 3: min 3, max 10, CPU 70 %; others: no autoscaler)
+   */
+  readonly autoscaling?: ApiAutoscalingOverrides;
+  /** @default - the level table */
+  readonly resources?: ApiResourceOverrides;
+  /** @default - the level table: `/health`, 30 s delay, 10 s period (Level 3: 5 s timeout, 3 failures) */
+  readonly liveness?: ProbeOverrides;
+  /** @default - the level table: `/ready`, 5 s delay, 5 s period (Level 3: 3 s timeout, 3 failures) */
+  readonly readiness?: ProbeOverrides;
+  /**
+   * Longest time a pod may take to load its models before it is restarted. The startup probe
+   * polls `/health` every 10 s for this long; liveness and readiness start only after it passes.
+   * @default Duration.minutes(5)
+   */
+  readonly modelLoadTimeout?: Duration;
+  /** @default ApiServiceType.CLUSTER_IP */
+  readonly serviceType?: ApiServiceType;
+  /** @default - no Ingress */
+  readonly ingress?: ApiIngressOptions;
+  /**
+   * StorageClass of the `/app/data` and `/app/models` claims (Levels 2 and 3).
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /** @default '10Gi' */
+  readonly dataStorageSize?: string;
+  /** @default '20Gi' */
+  readonly modelsStorageSize?: string;
+  /**
+   * Extra environment variables; `ENVIRONMENT`, `HOME` and `XDG_CACHE_HOME` are set by the construct.
+   * @default - none
+   */
+  readonly env?: { readonly [name: string]: EnvValue };
+  /**
+   * Name of the ServiceAccount the pods run as (created by this construct, without an API token).
+   * @default - the API's name
+   */
+  readonly serviceAccountName?: string;
+}
+
+/** Props of `MerlaiApi`. */
+export interface MerlaiApiProps extends MerlaiApiOptions {
+  /** The availability level whose row of the level table applies. */
+  readonly level: AvailabilityLevel;
+}
+
+/** An extra volume mounted into the API container. */
+export interface ApiVolumeMount {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly volume: Omit<k8s.Volume, 'name'>;
+  /** @default true */
+  readonly readOnly?: boolean;
+}
+
+const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
+const CACHE_DIR = '/var/cache/merlai';
+const STARTUP_PERIOD_SECONDS = 10;
+const ACCESS_MODE_SHARED = 'ReadWriteMany';
+const ACCESS_MODE_SINGLE_NODE = 'ReadWriteOnce';
+
+/**
+ * The Merlai API: Deployment `merlai-api`, its Service, ServiceAccount, storage, and per level an
+ * autoscaler, a disruption budget and an Ingress.
+ */
+export class MerlaiApi extends Construct {
+  public readonly name: string;
+  public readonly profile: LevelProfile;
+  public readonly image: string;
+  /** Labels that select the API's pods (the NetworkPolicy's `app: merlai-api` among them). */
+  public readonly selectorLabels: Readonly<Record<string, string>>;
+  /** The fixed replica count, or undefined when an autoscaler owns it. */
+  public readonly replicas?: number;
+  /** The autoscaler's bounds, or undefined without one. */
+  public readonly autoscaling?: AutoscalingProfile;
+  public readonly deployment: k8s.KubeDeployment;
+  public readonly service: k8s.KubeService;
+  public readonly serviceAccountName: string;
+  private readonly env = new Map<string, EnvValue>();
+  private readonly extraMounts: ApiVolumeMount[] = [];
+
+  constructor(scope: Construct, id: string, props: MerlaiApiProps) {
+    super(scope, id);
+    const profile = levelProfile(props.level);
+    this.profile = profile;
+    this.name = requireDnsLabel(this, TYPE, 'name', props.name ?? 'merlai-api');
+    const instance = requireDnsLabel(this, TYPE, 'instance', props.instance ?? 'merlai');
+    this.serviceAccountName = requireDnsLabel(
+      this,
+      TYPE,
+      'serviceAccountName',
+      props.serviceAccountName ?? this.name,
+    );
+    this.image = this.validateImage(props.image, profile);
+    this.selectorLabels = selectorLabels(this.name, 'api', instance);
+
+    this.autoscaling = this.resolveAutoscaling(props, profile);
+    this.replicas = this.autoscaling
+      ? undefined
+      : requireInteger(this, TYPE, 'replicas', props.replicas ?? profile.replicas ?? 1, 1);
+    if (this.autoscaling && props.replicas !== undefined) {
+      invalidProp(
+        this,
+        TYPE,
+        'replicas',
+        props.replicas,
+        `an autoscaler (min ${this.autoscaling.minReplicas}, max ${this.autoscaling.maxReplicas}) owns the replica count at ${profile.environment}: set 'autoscaling.minReplicas' instead`,
+      );
+    }
+    this.checkDisruptionBudget(profile);
+
+    const resources = this.resolveResources(props.resources, profile.resources);
+    const liveness = this.resolveProbe('liveness', props.liveness, profile.liveness);
+    const readiness = this.resolveProbe('readiness', props.readiness, profile.readiness);
+    const modelLoadSeconds = (props.modelLoadTimeout ?? Duration.minutes(5)).toSeconds();
+    if (!Number.isFinite(modelLoadSeconds) || modelLoadSeconds < STARTUP_PERIOD_SECONDS) {
+      invalidProp(
+        this,
+        TYPE,
+        'modelLoadTimeout',
+        `${modelLoadSeconds}s`,
+        `expected at least ${STARTUP_PERIOD_SECONDS} seconds (one startup probe period)`,
+      );
+    }
+    for (const [name, value] of Object.entries(props.env ?? {})) this.addEnv(name, value);
+
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: { name: this.serviceAccountName, labels: this.selectorLabels },
+      automountServiceAccountToken: false,
+    });
+
+    const volumes = this.storageVolumes(props, profile);
+    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: this.name, labels: this.selectorLabels },
+      spec: {
+        replicas: this.replicas,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: this.selectorLabels },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: {
+            maxUnavailable: k8s.IntOrString.fromNumber(profile.maxUnavailable),
+            maxSurge: k8s.IntOrString.fromNumber(profile.maxSurge),
+          },
+        },
+        template: {
+          metadata: { labels: this.selectorLabels },
+          spec: {
+            serviceAccountName: this.serviceAccountName,
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 1000,
+              runAsGroup: 1000,
+              fsGroup: 1000,
+              fsGroupChangePolicy: 'OnRootMismatch',
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: this.name,
+                image: this.image,
+                imagePullPolicy: profile.requirePinnedImage ? 'IfNotPresent' : 'Always',
+                ports: [{ name: 'http', containerPort: API_CONTAINER_PORT, protocol: 'TCP' }],
+                env: Lazy.any({ produce: () => this.renderEnv() }),
+                resources: {
+                  requests: {
+                    cpu: k8s.Quantity.fromString(resources.cpuRequest),
+                    memory: k8s.Quantity.fromString(resources.memoryRequest),
+                  },
+                  limits: {
+                    cpu: k8s.Quantity.fromString(resources.cpuLimit),
+                    memory: k8s.Quantity.fromString(resources.memoryLimit),
+                  },
+                },
+                startupProbe: {
+                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                  periodSeconds: STARTUP_PERIOD_SECONDS,
+                  timeoutSeconds: liveness.timeoutSeconds,
+                  failureThreshold: Math.ceil(modelLoadSeconds / STARTUP_PERIOD_SECONDS),
+                },
+                livenessProbe: {
+                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                  ...liveness,
+                },
+                readinessProbe: {
+                  httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') },
+                  ...readiness,
+                },
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: 1000,
+                  runAsGroup: 1000,
+                  readOnlyRootFilesystem: true,
+                  allowPrivilegeEscalation: false,
+                  privileged: false,
+                  capabilities: { drop: ['ALL'] },
+                  seccompProfile: { type: 'RuntimeDefault' },
+                },
+                volumeMounts: Lazy.any({ produce: () => this.renderMounts(volumes) }),
+              },
+            ],
+            volumes: Lazy.any({ produce: () => this.renderVolumes(volumes) }),
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, 'service', {
+      metadata: { name: this.name, labels: this.selectorLabels },
+      spec: {
+        type: props.serviceType ?? ApiServiceType.CLUSTER_IP,
+        selector: this.selectorLabels,
+        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    if (this.autoscaling) this.createAutoscaler(this.autoscaling);
+    if (profile.pdbMinAvailable !== undefined) this.createDisruptionBudget(profile.pdbMinAvailable);
+    if (props.ingress) this.createIngress(props.ingress);
+  }
+
+  /** Adds an environment variable to the API container. */
+  public addEnv(name: string, value: EnvValue): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || RESERVED_ENV.includes(name)) {
+      invalidProp(
+        this,
+        TYPE,
+        `env.${name}`,
+        name,
+        `expected a C identifier other than ${RESERVED_ENV.join(', ')} (set by the construct)`,
+      );
+    }
+    if (this.env.has(name)) {
+      invalidProp(this, TYPE, `env.${name}`, name, 'the variable is already set; set each variable once');
+    }
+    this.env.set(name, value);
+  }
+
+  /** Mounts an extra volume (a ConfigMap, a Secret, …) into the API container. */
+  public addVolumeMount(mount: ApiVolumeMount): void {
+    requireDnsLabel(this, TYPE, 'volume name', mount.name);
+    this.extraMounts.push(mount);
+  }
+
+  private renderEnv(): k8s.EnvVar[] {
+    const env = [
+      { name: 'ENVIRONMENT', value: this.profile.environment },
+      { name: 'HOME', value: '/tmp' },
+      { name: 'XDG_CACHE_HOME', value: CACHE_DIR },
+    ];
+    const extra = [...this.env.entries()].sort(([a], [b]) => a.localeCompare(b));
+    return [...env, ...extra.map(([name, value]) => value.toEnvVar(name))];
+  }
+
+  private renderMounts(storage: ApiVolumeMount[]): k8s.VolumeMount[] {
+    return [...storage, ...this.extraMounts].map((m) => ({
+      name: m.name,
+      mountPath: m.mountPath,
+      readOnly: m.readOnly ?? true,
+    }));
+  }
+
+  private renderVolumes(storage: ApiVolumeMount[]): k8s.Volume[] {
+    return [...storage, ...this.extraMounts].map((m) => ({ name: m.name, ...m.volume }));
+  }
+
+  private validateImage(image: string | undefined, profile: LevelProfile): string {
+    const value = image ?? (profile.requirePinnedImage ? DEFAULT_PINNED_IMAGE : DEVELOPMENT_IMAGE);
+    const ref = parseImage(value);
+    if (!ref) {
+      invalidProp(
+        this,
+        TYPE,
+        'image',
+        value,
+        "expected an image reference such as 'registry.example.com/merlai:1.4.2' or 'merlai@sha256:<64 hex digits>'",
+      );
+    }
+    if (profile.requirePinnedImage && !isPinned(ref)) {
+      invalidProp(
+        this,
+        TYPE,
+        'image',
+        value,
+        `Level ${profile.number} (${profile.environment}) needs a pinned image: an explicit release tag (not 'latest') or a digest, e.g. '${ref.repository}:1.4.2' or '${ref.repository}@sha256:…'`,
+      );
+    }
+    return value;
+  }
+
+  private resolveAutoscaling(props: MerlaiApiProps, profile: LevelProfile): AutoscalingProfile | undefined {
+    const base = profile.autoscaling;
+    const o = props.autoscaling;
+    if (!base && !o) return undefined;
+    const minReplicas = requireInteger(
+      this,
+      TYPE,
+      'autoscaling.minReplicas',
+      o?.minReplicas ?? base?.minReplicas ?? 1,
+      1,
+    );
+    const maxReplicas = requireInteger(
+      this,
+      TYPE,
+      'autoscaling.maxReplicas',
+      o?.maxReplicas ?? base?.maxReplicas ?? Math.max(minReplicas, 3),
+      1,
+    );
+    const cpu = requireInteger(
+      this,
+      TYPE,
+      'autoscaling.cpuUtilizationPercent',
+      o?.cpuUtilizationPercent ?? base?.cpuUtilizationPercent ?? 70,
+      1,
+      100,
+    );
+    if (minReplicas > maxReplicas) {
+      invalidProp(
+        this,
+        TYPE,
+        'autoscaling.minReplicas',
+        minReplicas,
+        `expected at most 'autoscaling.maxReplicas' (${maxReplicas})`,
+      );
+    }
+    return { minReplicas, maxReplicas, cpuUtilizationPercent: cpu };
+  }
+
+  /** A budget that no eviction can satisfy would block every node drain. */
+  private checkDisruptionBudget(profile: LevelProfile): void {
+    const min = profile.pdbMinAvailable;
+    if (min === undefined) return;
+    const floor = this.autoscaling?.minReplicas ?? this.replicas ?? 0;
+    if (floor <= min) {
+      const prop = this.autoscaling ? 'autoscaling.minReplicas' : 'replicas';
+      invalidProp(
+        this,
+        TYPE,
+        prop,
+        floor,
+        `Level ${profile.number} keeps at least ${min} pods available during disruptions, so it needs at least ${min + 1} pods or no node could ever be drained`,
+      );
+    }
+  }
+
+  private resolveResources(o: ApiResourceOverrides | undefined, base: ResourceProfile): ResourceProfile {
+    const merged: ResourceProfile = { ...base, ...stripUndefined(o ?? {}) };
+    for (const [prop, value] of Object.entries(merged)) {
+      const parsed = parseQuantity(value);
+      if (parsed === undefined || parsed <= 0) {
+        invalidProp(
+          this,
+          TYPE,
+          `resources.${prop}`,
+          value,
+          "expected a positive Kubernetes quantity such as '250m' or '0.5' (CPU) or '512Mi' or '1Gi' (memory)",
+        );
+      }
+    }
+    for (const kind of ['cpu', 'memory'] as const) {
+      const request = merged[`${kind}Request`];
+      const limit = merged[`${kind}Limit`];
+      if ((parseQuantity(limit) ?? 0) < (parseQuantity(request) ?? 0)) {
+        invalidProp(
+          this,
+          TYPE,
+          `resources.${kind}Limit`,
+          limit,
+          `expected a limit at least the request (${request}); raise the limit or lower 'resources.${kind}Request'`,
+        );
+      }
+    }
+    return merged;
+  }
+
+  private resolveProbe(prop: string, o: ProbeOverrides | undefined, base: ProbeTimings): ProbeTimings {
+    const merged: ProbeTimings = { ...base, ...stripUndefined(o ?? {}) };
+    requireInteger(this, TYPE, `${prop}.initialDelaySeconds`, merged.initialDelaySeconds, 0);
+    requireInteger(this, TYPE, `${prop}.periodSeconds`, merged.periodSeconds, 1);
+    requireInteger(this, TYPE, `${prop}.timeoutSeconds`, merged.timeoutSeconds, 1);
+    requireInteger(this, TYPE, `${prop}.failureThreshold`, merged.failureThreshold, 1);
+    if (merged.timeoutSeconds >= merged.periodSeconds) {
+      invalidProp(
+        this,
+        TYPE,
+        `${prop}.timeoutSeconds`,
+        merged.timeoutSeconds,
+        `expected less than '${prop}.periodSeconds' (${merged.periodSeconds}) so probes do not overlap`,
+      );
+    }
+    return merged;
+  }
+
+  private storageVolumes(props: MerlaiApiProps, profile: LevelProfile): ApiVolumeMount[] {
+    const scratch: ApiVolumeMount[] = [
+      { name: 'tmp', mountPath: '/tmp', readOnly: false, volume: { emptyDir: { sizeLimit: q('1Gi') } } },
+      { name: 'cache', mountPath: CACHE_DIR, readOnly: false, volume: { emptyDir: { sizeLimit: q('2Gi') } } },
+    ];
+    const claims = [
+      {
+        name: 'data',
+        mountPath: '/app/data',
+        size: props.dataStorageSize ?? '10Gi',
+        prop: 'dataStorageSize',
+      },
+      {
+        name: 'models',
+        mountPath: '/app/models',
+        size: props.modelsStorageSize ?? '20Gi',
+        prop: 'modelsStorageSize',
+      },
+    ];
+    const durable = claims.map(({ name, mountPath, size, prop }): ApiVolumeMount => {
+      const bytes = parseQuantity(size);
+      if (bytes === undefined || bytes <= 0) {
+        invalidProp(this, TYPE, prop, size, "expected a positive storage quantity such as '10Gi'");
+      }
+      if (!profile.persistentStorage) {
+        return { name, mountPath, readOnly: false, volume: { emptyDir: { sizeLimit: q(size) } } };
+      }
+      const claimName = `${this.name}-${name}`;
+      new k8s.KubePersistentVolumeClaim(this, `${name}-claim`, {
+        metadata: { name: claimName, labels: this.selectorLabels },
+        spec: {
+          // Several API pods share the claims: one node at Level 2, many nodes at Level 3.
+          accessModes: [profile.number >= 3 ? ACCESS_MODE_SHARED : ACCESS_MODE_SINGLE_NODE],
+          storageClassName: props.storageClassName,
+          resources: { requests: { storage: q(size) } },
+        },
+      });
+      return { name, mountPath, readOnly: false, volume: { persistentVolumeClaim: { claimName } } };
+    });
+    if (props.storageClassName !== undefined)
+      requireDnsSubdomain(this, 'storageClassName', props.storageClassName);
+    return [...scratch, ...durable];
+  }
+
+  private createAutoscaler(a: AutoscalingProfile): void {
+    new k8s.KubeHorizontalPodAutoscalerV2(this, 'hpa', {
+      metadata: { name: `${this.name}-hpa`, labels: this.selectorLabels },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+        minReplicas: a.minReplicas,
+        maxReplicas: a.maxReplicas,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: {
+              name: 'cpu',
+              target: { type: 'Utilization', averageUtilization: a.cpuUtilizationPercent },
+            },
+          },
+        ],
+      },
+    });
+  }
+
+  private createDisruptionBudget(minAvailable: number): void {
+    new k8s.KubePodDisruptionBudget(this, 'pdb', {
+      metadata: { name: this.name, labels: this.selectorLabels },
+      spec: {
+        minAvailable: k8s.IntOrString.fromNumber(minAvailable),
+        selector: { matchLabels: this.selectorLabels },
+        // A crash-looping pod must not block node drains.
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
+    });
+  }
+
+  private createIngress(o: ApiIngressOptions): void {
+    requireDnsSubdomain(this, 'ingress.host', o.host);
+    if (o.tlsSecretName !== undefined) requireDnsSubdomain(this, 'ingress.tlsSecretName', o.tlsSecretName);
+    const className = o.className ?? 'nginx';
+    requireDnsSubdomain(this, 'ingress.className', className);
+    new k8s.KubeIngress(this, 'ingress', {
+      metadata: { name: this.name, labels: this.selectorLabels },
+      spec: {
+        ingressClassName: className,
+        tls: o.tlsSecretName ? [{ hosts: [o.host], secretName: o.tlsSecretName }] : undefined,
+        rules: [
+          {
+            host: o.host,
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: this.name, port: { name: 'http' } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+  }
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function requireDnsSubdomain(scope: Construct, prop: string, value: string): void {
+  if (typeof value !== 'string' || value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+    invalidProp(
+      scope,
+      TYPE,
+      prop,
+      value,
+      'expected a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", at most 253 characters',
+    );
+  }
+}
+
+function q(quantity: string): k8s.Quantity {
+  return k8s.Quantity.fromString(quantity);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

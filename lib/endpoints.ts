@@ -1,0 +1,58 @@
+/**
+ * What the security construct needs to know about a datastore, whoever runs it: where its pods are
+ * (or its external address), which ports clients, peers, the operator and Prometheus use.
+ */
+export interface DatastoreEndpoint {
+  /** Client port (5432 for PostgreSQL, 6379 for Redis). */
+  readonly port: number;
+  /**
+   * Labels of the pods serving it, in `namespace`.
+   * @default - none: the datastore is external
+   */
+  readonly podLabels?: { readonly [key: string]: string };
+  /**
+   * Namespace of those pods.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * CIDR of an external datastore (`external` mode), e.g. `10.20.0.0/16`.
+   * @default - none
+   */
+  readonly externalCidr?: string;
+  /**
+   * Ports the datastore's own pods use between themselves (replication, cluster bus).
+   * @default - none
+   */
+  readonly peerPorts?: number[];
+  /**
+   * The operator that manages the pods and must reach them.
+   * @default - no operator (plain workload or external)
+   */
+  readonly operator?: {
+    readonly namespace: string;
+    readonly podLabels: { readonly [key: string]: string };
+    readonly ports: number[];
+  };
+  /**
+   * Port a metrics exporter listens on, for scraping from the monitoring namespace.
+   * @default - no metrics
+   */
+  readonly metricsPort?: number;
+  /**
+   * Whether the pods must reach the Kubernetes API server (CloudNativePG's instance manager does).
+   * @default false
+   */
+  readonly needsApiServer?: boolean;
+}
+
+/** The datastores of one level, as seen by the network policies. */
+export interface DatastoreEndpoints {
+  readonly postgres: DatastoreEndpoint;
+  readonly redis: DatastoreEndpoint;
+  /**
+   * Labels of the backup job's pods (they reach PostgreSQL).
+   * @default - no backup job
+   */
+  readonly backupPodLabels?: { readonly [key: string]: string };
+}

@@ -1,0 +1,69 @@
+import type { IConstruct } from 'constructs';
+
+/** Thrown for a prop value the library cannot turn into a correct deployment. */
+export class MerlaiPropError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MerlaiPropError';
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === undefined) return 'undefined';
+  return JSON.stringify(value);
+}
+
+/**
+ * Throws an error that names the construct (type and path), the prop, the bad value and what
+ * would be valid, e.g.
+ * `[level3-production/merlai-api] MerlaiApi: 'image' is 'merlai:latest'; Level 3 needs a pinned image …`.
+ */
+export function invalidProp(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  value: unknown,
+  expected: string,
+): never {
+  throw new MerlaiPropError(
+    `[${scope.node.path}] ${constructType}: '${prop}' is ${show(value)}; ${expected}`,
+  );
+}
+
+/** Checks that `value` is an integer within [min, max]. */
+export function requireInteger(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
+    invalidProp(scope, constructType, prop, value, `expected an integer ${range}`);
+  }
+  return value;
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Checks a Kubernetes object name (RFC 1123 label, at most 63 characters). */
+export function requireDnsLabel(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  value: string,
+): string {
+  if (typeof value !== 'string' || value.length > 63 || !DNS1123_LABEL.test(value)) {
+    invalidProp(
+      scope,
+      constructType,
+      prop,
+      value,
+      'expected a DNS-1123 label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+    );
+  }
+  return value;
+}

@@ -1,0 +1,9 @@
+export * from './api';
+export * from './compose';
+export * from './endpoints';
+export * from './errors';
+export * from './image';
+export * from './level-chart';
+export * from './levels';
+export { parseQuantity } from './quantity';
+export * from './sli';

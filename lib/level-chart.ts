@@ -1,0 +1,89 @@
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { MerlaiApi, type MerlaiApiOptions } from './api';
+import { requireDnsLabel } from './errors';
+import { chartLabels } from './labels';
+import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
+
+/** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
+export const POD_SECURITY_VERSION = 'v1.28';
+
+/** Pod Security Admission labels: enforce, audit and warn the "restricted" standard. */
+export function podSecurityLabels(version: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const mode of ['enforce', 'audit', 'warn']) {
+    labels[`pod-security.kubernetes.io/${mode}`] = 'restricted';
+    labels[`pod-security.kubernetes.io/${mode}-version`] = version;
+  }
+  return labels;
+}
+
+/** Props shared by the three level charts. */
+export interface MerlaiLevelChartProps {
+  /**
+   * Namespace of every object, created by the chart.
+   * @default 'merlai'
+   */
+  readonly namespace?: string;
+  /**
+   * Overrides of the API (image, replicas, resources, probes, storage, ingress, …).
+   * @default - the level table
+   */
+  readonly api?: MerlaiApiOptions;
+}
+
+/** A chart holding one availability level of Merlai: its namespace and every construct of that level. */
+export class MerlaiLevelChart extends Chart {
+  public readonly profile: LevelProfile;
+  public readonly namespaceName: string;
+  public readonly api: MerlaiApi;
+
+  constructor(scope: Construct, id: string, level: AvailabilityLevel, props: MerlaiLevelChartProps = {}) {
+    const profile = levelProfile(level);
+    const namespace = props.namespace ?? 'merlai';
+    super(scope, id, {
+      namespace,
+      labels: chartLabels(profile.number, profile.environment),
+      disableResourceNameHashes: true,
+    });
+    requireDnsLabel(this, 'MerlaiLevelChart', 'namespace', namespace);
+    this.profile = profile;
+    this.namespaceName = namespace;
+
+    const ns = new k8s.KubeNamespace(this, 'namespace', {
+      metadata: { name: namespace, labels: podSecurityLabels(POD_SECURITY_VERSION) },
+    });
+    // A Namespace is cluster-scoped: drop the namespace the chart gives every object.
+    ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+
+    this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
+  }
+}
+
+/** Level 1, development and test (99 %): one API pod, local volumes, `merlai:latest` allowed. */
+export class Level1DevChart extends MerlaiLevelChart {
+  constructor(scope: Construct, id: string, props: MerlaiLevelChartProps = {}) {
+    super(scope, id, AvailabilityLevel.DEVELOPMENT, props);
+  }
+}
+
+/** Level 2, staging (99.5 %): two API pods, persistent volumes, a disruption budget, an Ingress. */
+export class Level2StagingChart extends MerlaiLevelChart {
+  constructor(scope: Construct, id: string, props: MerlaiLevelChartProps = {}) {
+    super(scope, id, AvailabilityLevel.STAGING, {
+      ...props,
+      api: { ingress: { host: 'merlai-staging.example.com' }, ...props.api },
+    });
+  }
+}
+
+/** Level 3, production (99.9 %): autoscaled API (3–10 pods), distributed storage, TLS Ingress. */
+export class Level3ProductionChart extends MerlaiLevelChart {
+  constructor(scope: Construct, id: string, props: MerlaiLevelChartProps = {}) {
+    super(scope, id, AvailabilityLevel.PRODUCTION, {
+      ...props,
+      api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' }, ...props.api },
+    });
+  }
+}

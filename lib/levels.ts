@@ -1,0 +1,147 @@
+/**
+ * The availability levels of the Merlai operations guide.
+ *
+ * Every per-level number the constructs use lives in `LEVEL_PROFILES` below, so the differences
+ * between environments are visible in one place (the kustomize "overlay" of this library).
+ */
+export enum AvailabilityLevel {
+  /** Level 1: development and test, 99 % availability. */
+  DEVELOPMENT = 'development',
+  /** Level 2: staging, 99.5 % availability. */
+  STAGING = 'staging',
+  /** Level 3: production, 99.9 % availability. */
+  PRODUCTION = 'production',
+}
+
+/** An HTTP probe's timings, in seconds. */
+export interface ProbeTimings {
+  readonly initialDelaySeconds: number;
+  readonly periodSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly failureThreshold: number;
+}
+
+/** Requests and limits of one container, in Kubernetes quantity notation. */
+export interface ResourceProfile {
+  readonly cpuRequest: string;
+  readonly memoryRequest: string;
+  readonly cpuLimit: string;
+  readonly memoryLimit: string;
+}
+
+/** Horizontal autoscaling bounds. */
+export interface AutoscalingProfile {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly cpuUtilizationPercent: number;
+}
+
+/** The per-level values of the guide, read by every construct. */
+export interface LevelProfile {
+  /** 1, 2 or 3, as the guide numbers the levels. */
+  readonly number: number;
+  readonly level: AvailabilityLevel;
+  /** Chart id and file stem in `dist/`, e.g. `level3-production`. */
+  readonly chartId: string;
+  /** The value of the API's `ENVIRONMENT` variable. */
+  readonly environment: string;
+  /** Availability target as a fraction, e.g. 0.999. */
+  readonly availabilityTarget: number;
+  /** Fixed API replicas; undefined when an autoscaler owns the count. */
+  readonly replicas?: number;
+  /** Autoscaling of the API; undefined for a fixed replica count. */
+  readonly autoscaling?: AutoscalingProfile;
+  /** RollingUpdate bounds, in pods. */
+  readonly maxUnavailable: number;
+  readonly maxSurge: number;
+  readonly liveness: ProbeTimings;
+  readonly readiness: ProbeTimings;
+  readonly resources: ResourceProfile;
+  /** Whether `/app/data` and `/app/models` are PersistentVolumeClaims (Level 2 up) or emptyDirs. */
+  readonly persistentStorage: boolean;
+  /** PodDisruptionBudget `minAvailable`; undefined for no budget. */
+  readonly pdbMinAvailable?: number;
+  /** Whether the image must be pinned (immutable tag or digest). */
+  readonly requirePinnedImage: boolean;
+  /** Instances of the PostgreSQL metadata store (1 = single instance, more = primary + replicas). */
+  readonly postgresInstances: number;
+  /** Whether Redis runs as a cluster (operator) rather than a single instance. */
+  readonly redisCluster: boolean;
+}
+
+const GUIDE_LIVENESS = { initialDelaySeconds: 30, periodSeconds: 10 } as const;
+const GUIDE_READINESS = { initialDelaySeconds: 5, periodSeconds: 5 } as const;
+/** Kubernetes' own defaults, written out so the YAML states what the cluster will do. */
+const KUBERNETES_PROBE_DEFAULTS = { timeoutSeconds: 1, failureThreshold: 3 } as const;
+
+/** The level table of DESIGN.md and the operations guide. */
+export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> = {
+  [AvailabilityLevel.DEVELOPMENT]: {
+    number: 1,
+    level: AvailabilityLevel.DEVELOPMENT,
+    chartId: 'level1-dev',
+    environment: 'development',
+    availabilityTarget: 0.99,
+    replicas: 1,
+    maxUnavailable: 0,
+    maxSurge: 1,
+    liveness: { ...GUIDE_LIVENESS, ...KUBERNETES_PROBE_DEFAULTS },
+    readiness: { ...GUIDE_READINESS, ...KUBERNETES_PROBE_DEFAULTS },
+    resources: { cpuRequest: '100m', memoryRequest: '256Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
+    persistentStorage: false,
+    requirePinnedImage: false,
+    postgresInstances: 1,
+    redisCluster: false,
+  },
+  [AvailabilityLevel.STAGING]: {
+    number: 2,
+    level: AvailabilityLevel.STAGING,
+    chartId: 'level2-staging',
+    environment: 'staging',
+    availabilityTarget: 0.995,
+    replicas: 2,
+    maxUnavailable: 0,
+    maxSurge: 1,
+    liveness: { ...GUIDE_LIVENESS, ...KUBERNETES_PROBE_DEFAULTS },
+    readiness: { ...GUIDE_READINESS, ...KUBERNETES_PROBE_DEFAULTS },
+    resources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
+    persistentStorage: true,
+    pdbMinAvailable: 1,
+    requirePinnedImage: true,
+    postgresInstances: 2,
+    redisCluster: true,
+  },
+  [AvailabilityLevel.PRODUCTION]: {
+    number: 3,
+    level: AvailabilityLevel.PRODUCTION,
+    chartId: 'level3-production',
+    environment: 'production',
+    availabilityTarget: 0.999,
+    autoscaling: { minReplicas: 3, maxReplicas: 10, cpuUtilizationPercent: 70 },
+    maxUnavailable: 1,
+    maxSurge: 1,
+    liveness: { ...GUIDE_LIVENESS, timeoutSeconds: 5, failureThreshold: 3 },
+    readiness: { ...GUIDE_READINESS, timeoutSeconds: 3, failureThreshold: 3 },
+    resources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
+    persistentStorage: true,
+    pdbMinAvailable: 2,
+    requirePinnedImage: true,
+    postgresInstances: 3,
+    redisCluster: true,
+  },
+};
+
+/** The profile of one level. */
+export function levelProfile(level: AvailabilityLevel): LevelProfile {
+  const profile = LEVEL_PROFILES[level];
+  if (!profile) {
+    const valid = Object.values(AvailabilityLevel).join(', ');
+    throw new Error(`Unknown availability level '${String(level)}'; expected one of: ${valid}`);
+  }
+  return profile;
+}
+
+/** Minutes of allowed unavailability in a 30-day month for an availability target. */
+export function monthlyErrorBudgetMinutes(availabilityTarget: number): number {
+  return Math.round((1 - availabilityTarget) * 30 * 24 * 60 * 10) / 10;
+}

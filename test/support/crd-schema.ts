@@ -1,0 +1,122 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import { load as parseYaml } from 'js-yaml';
+import type { KubeObject } from './synth';
+
+/**
+ * Where the operators' CRDs live: `MERLAI_CRDS_DIR`, else `../shared/crds` from the project root,
+ * else the workplace's `/work/shared/crds` (a CI clone in a temporary folder has no sibling).
+ */
+export const CRDS_DIR = resolveCrdsDir();
+
+function resolveCrdsDir(): string {
+  const candidates = [
+    process.env.MERLAI_CRDS_DIR,
+    path.resolve(__dirname, '../../../shared/crds'),
+    '/work/shared/crds',
+  ].filter((c): c is string => Boolean(c));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`No CRD folder found; set MERLAI_CRDS_DIR. Tried: ${candidates.join(', ')}`);
+  return found;
+}
+
+type Schema = Record<string, unknown>;
+/** A compiled schema; not a type guard, so a failed check keeps the object's type. */
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/**
+ * Closes every object schema that lists its properties, as the API server's strict field
+ * validation does: an unknown field is an error, not a silently dropped typo.
+ */
+function closeSchema(schema: Schema): Schema {
+  const out: Schema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && value && typeof value === 'object') {
+      out[key] = Object.fromEntries(
+        Object.entries(value as Schema).map(([k, v]) => [k, closeSchema(v as Schema)]),
+      );
+    } else if (Array.isArray(value)) {
+      out[key] = value.map((v) => (v && typeof v === 'object' ? closeSchema(v as Schema) : v));
+    } else if (value && typeof value === 'object') {
+      out[key] = closeSchema(value as Schema);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (
+    out.type === 'object' &&
+    out.properties &&
+    out.additionalProperties === undefined &&
+    out['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
+    out.additionalProperties = false;
+  }
+  if (out['x-kubernetes-int-or-string'] === true) {
+    delete out.type;
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  }
+  return out;
+}
+
+/** CRD patterns are Go RE2: translate the inline `(?i)` flag that JavaScript lacks. */
+function goRegExp(pattern: string, flags: string): RegExp {
+  if (pattern.includes('(?i)')) return new RegExp(pattern.replaceAll('(?i)', ''), `${flags}i`);
+  return new RegExp(pattern, flags);
+}
+goRegExp.code = 'goRegExp';
+
+const schemas = new Map<string, Schema>();
+const loadedGroups = new Set<string>();
+const validators = new Map<string, Validator>();
+const ajv = new Ajv({ allErrors: true, strict: false, code: { regExp: goRegExp as never } });
+addFormats(ajv);
+
+/** Reads the CRDs of one API group (files are named `<group>_<plural>.yaml`); they are large. */
+function loadGroup(group: string): void {
+  if (loadedGroups.has(group)) return;
+  loadedGroups.add(group);
+  for (const file of readdirSync(CRDS_DIR).filter((f) => f.startsWith(`${group}_`) && f.endsWith('.yaml'))) {
+    const crd = parseYaml(readFileSync(path.join(CRDS_DIR, file), 'utf8')) as Schema & { spec: any };
+    for (const version of crd.spec.versions) {
+      const schema = closeSchema(version.schema.openAPIV3Schema);
+      // `metadata` is checked by the API server's ObjectMeta rules, not by the CRD.
+      (schema.properties as Schema).metadata = { type: 'object' };
+      schemas.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, schema);
+    }
+  }
+}
+
+function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}
+
+/** True when a CRD of `../shared/crds` defines the object's kind. */
+export function isCustomResource(o: KubeObject): boolean {
+  loadGroup(groupOf(o.apiVersion));
+  return schemas.has(`${o.apiVersion}/${o.kind}`);
+}
+
+function validatorFor(key: string): Validator | undefined {
+  loadGroup(groupOf(key));
+  const schema = schemas.get(key);
+  if (!schema) return undefined;
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+/** Validation errors of a custom resource against its CRD's openAPIV3Schema (empty when valid). */
+export function crdErrors(o: KubeObject): string[] {
+  const validate = validatorFor(`${o.apiVersion}/${o.kind}`);
+  if (!validate) return [`no CRD in ${CRDS_DIR} defines ${o.apiVersion} ${o.kind}`];
+  if (validate(o)) return [];
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${o.kind}/${o.metadata.name}${e.instancePath} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
+}
