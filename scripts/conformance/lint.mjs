@@ -6,24 +6,31 @@
 // Usage: node lint.mjs --raw DIR --exemptions FILE [--markdown OUT.md] LEVEL_FILE...
 // DIR holds, per tool and level, <tool>__<level>.json (the tool's JSON output) and
 // <tool>__<level>.status: a first line `ok`, `unavailable` or `error`, then details.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LineCounter, parseAllDocuments, parse as parseYaml } from 'yaml';
 
-export const TOOLS = ["kube-linter", "kube-score", "polaris", "checkov"];
+export const TOOLS = ['kube-linter', 'kube-score', 'polaris', 'checkov'];
 
 export function levelOf(file) {
-  return basename(file).replace(/\.k8s\.ya?ml$/, "");
+  return basename(file).replace(/\.k8s\.ya?ml$/, '');
 }
 
-/** The objects of a multi-document YAML file: [{kind, name, namespace}]. */
+/** The objects of a multi-document YAML file: [{kind, name, namespace, line}], line 1-based. */
 export function objectsOf(text) {
   const objects = [];
-  for (const doc of parseAllDocuments(text)) {
+  const lines = new LineCounter();
+  for (const doc of parseAllDocuments(text, { lineCounter: lines })) {
     const o = doc.toJS();
-    if (o && typeof o === "object" && o.kind) {
-      objects.push({ kind: o.kind, name: o.metadata?.name ?? "", namespace: o.metadata?.namespace ?? "" });
+    if (o && typeof o === 'object' && o.kind) {
+      const line = doc.contents?.range ? lines.linePos(doc.contents.range[0]).line : 0;
+      objects.push({
+        kind: o.kind,
+        name: o.metadata?.name ?? '',
+        namespace: o.metadata?.namespace ?? '',
+        line,
+      });
     }
   }
   return objects;
@@ -35,8 +42,8 @@ const ref = (kind, name) => `${kind}/${name}`;
 export function fromKubeLinter(json) {
   return (json.Reports ?? []).map((r) => ({
     check: r.Check,
-    object: ref(r.Object?.K8sObject?.GroupVersionKind?.Kind ?? "?", r.Object?.K8sObject?.Name ?? "?"),
-    message: r.Diagnostic?.Message ?? "",
+    object: ref(r.Object?.K8sObject?.GroupVersionKind?.Kind ?? '?', r.Object?.K8sObject?.Name ?? '?'),
+    message: r.Diagnostic?.Message ?? '',
   }));
 }
 
@@ -47,11 +54,11 @@ export function fromKubeScore(json) {
   for (const o of json ?? []) {
     for (const c of o.checks ?? []) {
       if (c.skipped || c.grade >= 10) continue;
-      const comments = (c.comments ?? []).map((x) => [x.path, x.summary].filter(Boolean).join(": "));
+      const comments = (c.comments ?? []).map((x) => [x.path, x.summary].filter(Boolean).join(': '));
       out.push({
         check: c.check.id,
-        object: ref(o.type_meta?.kind ?? "?", o.object_meta?.name ?? "?"),
-        message: comments.join("; ") || c.check.name,
+        object: ref(o.type_meta?.kind ?? '?', o.object_meta?.name ?? '?'),
+        message: comments.join('; ') || c.check.name,
       });
     }
   }
@@ -64,77 +71,95 @@ export function fromPolaris(json) {
   const out = [];
   const add = (obj, results, where) => {
     for (const [id, r] of Object.entries(results ?? {})) {
-      if (r.Success || !["warning", "danger"].includes(r.Severity)) continue;
+      if (r.Success || !['warning', 'danger'].includes(r.Severity)) continue;
       out.push({ check: r.ID ?? id, object: obj, message: `${where}${r.Message} (${r.Severity})` });
     }
   };
   for (const o of json.Results ?? []) {
     const obj = ref(o.Kind, o.Name);
-    add(obj, o.Results, "");
-    add(obj, o.PodResult?.Results, "");
+    add(obj, o.Results, '');
+    add(obj, o.PodResult?.Results, '');
     for (const c of o.PodResult?.ContainerResults ?? []) add(obj, c.Results, `container ${c.Name}: `);
   }
   return out;
 }
 
-// checkov `-o json`: one report object, or a list of them (one per framework); resource "Kind.namespace.name".
+// checkov `-o json`: one report object, or a list of them (one per framework). A result names its
+// object as "Kind.namespace.name", except graph checks (CKV2_*), which name a Pod built from a
+// workload's template ("Pod.ns.name.label-value..."): those are mapped back by line range.
 export function fromCheckov(json, objects) {
   const reports = Array.isArray(json) ? json : [json];
   const out = [];
   for (const rep of reports) {
     for (const c of rep.results?.failed_checks ?? []) {
-      out.push({ check: c.check_id, object: checkovObject(c.resource, objects), message: c.check_name });
+      out.push({
+        check: c.check_id,
+        object: checkovObject(c.resource, c.file_line_range?.[0], objects),
+        message: c.check_name,
+      });
     }
   }
   return out;
 }
 
-function checkovObject(resource, objects) {
+function checkovObject(resource, line, objects) {
   for (const o of objects) {
-    if (resource === `${o.kind}.${o.namespace || "default"}.${o.name}`) return ref(o.kind, o.name);
+    if (resource === `${o.kind}.${o.namespace || 'default'}.${o.name}`) return ref(o.kind, o.name);
   }
-  const [kind, , ...name] = String(resource).split(".");
-  return ref(kind, name.join("."));
+  const at = objects.filter((o) => line && o.line && o.line <= line).at(-1);
+  if (at) return ref(at.kind, at.name);
+  const [kind, , ...name] = String(resource).split('.');
+  return ref(kind, name.join('.'));
 }
 
 const PARSERS = {
-  "kube-linter": fromKubeLinter,
-  "kube-score": fromKubeScore,
+  'kube-linter': fromKubeLinter,
+  'kube-score': fromKubeScore,
   polaris: fromPolaris,
   checkov: fromCheckov,
 };
 
 /** Validates the exemptions file and returns its entries. Throws with every problem found. */
-export function loadExemptions(text, file = "exemptions.yaml") {
+export function loadExemptions(text, file = 'exemptions.yaml') {
   const doc = parseYaml(text) ?? {};
   const list = doc.exemptions ?? [];
   const problems = [];
   if (!Array.isArray(list)) problems.push(`${file}: 'exemptions' must be a list`);
   const entries = Array.isArray(list) ? list : [];
-  entries.forEach((e, i) => {
+  for (const [i, e] of entries.entries()) {
     const at = `${file}: exemptions[${i}]`;
-    if (!e || typeof e !== "object") return problems.push(`${at} is not a mapping`);
-    if (!TOOLS.includes(e.tool)) problems.push(`${at}: 'tool' is '${e.tool}', expected one of ${TOOLS.join(", ")}`);
-    if (typeof e.check !== "string" || !e.check) problems.push(`${at}: 'check' is missing`);
-    if (typeof e.object !== "string" || !(e.object === "*" || /^[A-Za-z]+\/(\*|[a-z0-9.-]+)$/.test(e.object)))
+    if (!e || typeof e !== 'object') {
+      problems.push(`${at} is not a mapping`);
+      continue;
+    }
+    if (!TOOLS.includes(e.tool))
+      problems.push(`${at}: 'tool' is '${e.tool}', expected one of ${TOOLS.join(', ')}`);
+    if (typeof e.check !== 'string' || !e.check) problems.push(`${at}: 'check' is missing`);
+    if (typeof e.object !== 'string' || !(e.object === '*' || /^[A-Za-z]+\/(\*|[a-z0-9.-]+)$/.test(e.object)))
       problems.push(`${at}: 'object' is '${e.object}', expected Kind/name, Kind/* or *`);
-    if (e.level !== undefined && (typeof e.level !== "string" || !e.level))
+    if (e.level !== undefined && (typeof e.level !== 'string' || !e.level))
       problems.push(`${at}: 'level' must be a level name such as level3-production or level3`);
-    if (typeof e.reason !== "string" || e.reason.trim().length < 20 || /^(todo|tbd|fixme|n\/a)\b/i.test(e.reason.trim()))
-      problems.push(`${at}: 'reason' must say why the finding is by design (at least 20 characters, not a placeholder)`);
-    const extra = Object.keys(e).filter((k) => !["tool", "check", "object", "level", "reason"].includes(k));
-    if (extra.length) problems.push(`${at}: unknown key(s) ${extra.join(", ")}`);
-  });
-  if (problems.length) throw new Error(problems.join("\n"));
+    if (
+      typeof e.reason !== 'string' ||
+      e.reason.trim().length < 20 ||
+      /^(todo|tbd|fixme|n\/a)\b/i.test(e.reason.trim())
+    )
+      problems.push(
+        `${at}: 'reason' must say why the finding is by design (at least 20 characters, not a placeholder)`,
+      );
+    const extra = Object.keys(e).filter((k) => !['tool', 'check', 'object', 'level', 'reason'].includes(k));
+    if (extra.length) problems.push(`${at}: unknown key(s) ${extra.join(', ')}`);
+  }
+  if (problems.length) throw new Error(problems.join('\n'));
   return entries;
 }
 
 export function exemptionMatches(e, f) {
   if (e.tool !== f.tool || e.check !== f.check) return false;
   if (e.level && !(f.level === e.level || f.level.startsWith(`${e.level}-`))) return false;
-  if (e.object === "*") return true;
-  const [kind, name] = e.object.split("/");
-  return kind === f.object.split("/")[0] && (name === "*" || e.object === f.object);
+  if (e.object === '*') return true;
+  const [kind, name] = e.object.split('/');
+  return kind === f.object.split('/')[0] && (name === '*' || e.object === f.object);
 }
 
 /** Reads the raw directory for the given level files and returns {findings, status}. */
@@ -146,19 +171,21 @@ export function collect(rawDir, files) {
     for (const file of files) {
       const level = levelOf(file);
       const base = join(rawDir, `${tool}__${level}`);
-      const st = existsSync(`${base}.status`) ? readFileSync(`${base}.status`, "utf8") : "unavailable\nnot run";
-      const [state, ...rest] = st.split("\n");
-      status[tool][level] = { state: state.trim(), detail: rest.join("\n").trim() };
-      if (state.trim() !== "ok") continue;
+      const st = existsSync(`${base}.status`)
+        ? readFileSync(`${base}.status`, 'utf8')
+        : 'unavailable\nnot run';
+      const [state, ...rest] = st.split('\n');
+      status[tool][level] = { state: state.trim(), detail: rest.join('\n').trim() };
+      if (state.trim() !== 'ok') continue;
       let json;
       try {
-        const text = readFileSync(`${base}.json`, "utf8").trim();
+        const text = readFileSync(`${base}.json`, 'utf8').trim();
         json = text ? JSON.parse(text) : {};
       } catch (err) {
-        status[tool][level] = { state: "error", detail: `unreadable JSON output: ${err.message}` };
+        status[tool][level] = { state: 'error', detail: `unreadable JSON output: ${err.message}` };
         continue;
       }
-      const objects = objectsOf(readFileSync(file, "utf8"));
+      const objects = objectsOf(readFileSync(file, 'utf8'));
       const seen = new Map();
       for (const f of PARSERS[tool](json, objects)) {
         const key = `${f.check}\0${f.object}`;
@@ -178,25 +205,34 @@ export function collect(rawDir, files) {
 
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => String(c).padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function main(argv) {
   const args = { files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--raw") args.raw = argv[++i];
-    else if (a === "--exemptions") args.exemptions = argv[++i];
-    else if (a === "--markdown") args.markdown = argv[++i];
+    if (a === '--raw') args.raw = argv[++i];
+    else if (a === '--exemptions') args.exemptions = argv[++i];
+    else if (a === '--markdown') args.markdown = argv[++i];
     else args.files.push(a);
   }
   if (!args.raw || !args.exemptions || args.files.length === 0) {
-    console.error("usage: lint.mjs --raw DIR --exemptions FILE [--markdown OUT.md] LEVEL_FILE...");
+    console.error('usage: lint.mjs --raw DIR --exemptions FILE [--markdown OUT.md] LEVEL_FILE...');
     return 2;
   }
   let exemptions;
   try {
-    exemptions = existsSync(args.exemptions) ? loadExemptions(readFileSync(args.exemptions, "utf8"), args.exemptions) : [];
+    exemptions = existsSync(args.exemptions)
+      ? loadExemptions(readFileSync(args.exemptions, 'utf8'), args.exemptions)
+      : [];
   } catch (err) {
     console.error(`conformance: invalid exemptions file\n${err.message}`);
     return 1;
@@ -215,58 +251,62 @@ function main(argv) {
     console.log(`FINDING ${f.level}  ${f.tool}  ${f.check}  ${f.object}\n        ${f.message}`);
   }
 
-  const ran = (tool) => levels.some((l) => status[tool][l].state === "ok");
+  const ran = (tool) => levels.some((l) => status[tool][l].state === 'ok');
   exemptions.forEach((e, i) => {
     if (used.has(i)) return;
-    const what = `${e.tool} ${e.check} ${e.object}${e.level ? ` (${e.level})` : ""}`;
+    const what = `${e.tool} ${e.check} ${e.object}${e.level ? ` (${e.level})` : ''}`;
     if (!ran(e.tool)) console.log(`note: exemption not checked, ${e.tool} did not run: ${what}`);
     else console.log(`warning: stale exemption, matches no finding: ${what}`);
   });
 
-  const rows = [["tool", ...levels]];
-  const md = [`| tool | ${levels.join(" | ")} |`, `| --- | ${levels.map(() => "---").join(" | ")} |`];
+  const rows = [['tool', ...levels]];
+  const md = [`| tool | ${levels.join(' | ')} |`, `| --- | ${levels.map(() => '---').join(' | ')} |`];
   let errors = 0;
   let blocked = 0;
   for (const tool of TOOLS) {
     const cells = levels.map((level) => {
       const st = status[tool][level];
-      if (st.state === "unavailable") {
+      if (st.state === 'unavailable') {
         blocked++;
-        return "not run (unavailable)";
+        return 'not run (unavailable)';
       }
-      if (st.state !== "ok") {
+      if (st.state !== 'ok') {
         errors++;
-        return "ERROR";
+        return 'ERROR';
       }
       const all = findings.filter((f) => f.tool === tool && f.level === level);
       const ex = all.filter((f) => f.exempt).length;
       return `${all.length - ex} open, ${ex} exempted`;
     });
     rows.push([tool, ...cells]);
-    md.push(`| ${tool} | ${cells.join(" | ")} |`);
+    md.push(`| ${tool} | ${cells.join(' | ')} |`);
   }
   console.log(`\nLinter findings per tool per level (open = fails the step):\n${table(rows)}`);
   for (const tool of TOOLS) {
     for (const level of levels) {
       const st = status[tool][level];
-      if (st.state === "error") console.log(`ERROR ${tool} on ${level}: ${st.detail}`);
+      if (st.state === 'error') console.log(`ERROR ${tool} on ${level}: ${st.detail}`);
     }
-    const un = levels.map((l) => status[tool][l]).find((s) => s.state === "unavailable");
+    const un = levels.map((l) => status[tool][l]).find((s) => s.state === 'unavailable');
     if (un) console.log(`NOT RUN ${tool}: ${un.detail}`);
   }
-  if (args.markdown) writeFileSync(args.markdown, `${md.join("\n")}\n`);
+  if (args.markdown) writeFileSync(args.markdown, `${md.join('\n')}\n`);
 
   if (open.length || errors) {
-    console.log(`\nconformance linters: FAIL (${open.length} finding(s) not exempted, ${errors} tool error(s))`);
+    console.log(
+      `\nconformance linters: FAIL (${open.length} finding(s) not exempted, ${errors} tool error(s))`,
+    );
     return 1;
   }
-  const strict = process.env.MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS === "1";
+  const strict = process.env.MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS === '1';
   if (blocked && strict) {
-    console.log("\nconformance linters: FAIL (a linter could not be installed and MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS=1)");
+    console.log(
+      '\nconformance linters: FAIL (a linter could not be installed and MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS=1)',
+    );
     return 1;
   }
   console.log(
-    `\nconformance linters: PASS (${findings.length - open.length} exempted finding(s)${blocked ? "; some linters NOT RUN, see above" : ""})`,
+    `\nconformance linters: PASS (${findings.length - open.length} exempted finding(s)${blocked ? '; some linters NOT RUN, see above' : ''})`,
   );
   return 0;
 }
