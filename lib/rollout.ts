@@ -10,7 +10,7 @@ import type * as analysisBindings from '../imports/argo-analysis-argoproj.io';
 import type * as rolloutBindings from '../imports/argo-rollout-argoproj.io';
 import { invalidProp, requireInteger } from './errors';
 import type { LevelProfile } from './levels';
-import { errorRatio } from './sli';
+import { errorRatio, type SliScope } from './sli';
 import { type BlueGreenOptions, type CanaryOptions, CanaryStep, type DeploymentStrategy } from './strategy';
 
 const API_TYPE = 'MerlaiApi';
@@ -69,8 +69,6 @@ export class ApiRollout extends Construct {
   public readonly secondaryService: k8s.KubeService;
   /** The canary's analysis; undefined for blue-green. */
   public readonly analysisTemplate?: ApiObject;
-  /** The Ingress Argo Rollouts creates for the canary's share of traffic. */
-  public readonly canaryIngressName?: string;
 
   constructor(scope: Construct, id: string, props: ApiRolloutProps) {
     super(scope, id);
@@ -101,7 +99,6 @@ export class ApiRollout extends Construct {
         );
       }
       const steps = canarySteps(api, canary);
-      this.canaryIngressName = `${props.name}-${props.ingressName}-canary`;
       const template = this.createAnalysisTemplate(api, canary, props);
       this.analysisTemplate = template;
       strategy = {
@@ -125,7 +122,9 @@ export class ApiRollout extends Construct {
             templates: [{ templateName: template.name }],
             args: [
               { name: 'namespace', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-              { name: 'canary-ingress', value: this.canaryIngressName },
+              { name: 'ingress', value: props.ingressName },
+              { name: 'canary-service', value: secondaryName },
+              { name: 'canary-port', value: props.servicePorts[0].name },
             ],
           },
         },
@@ -172,13 +171,24 @@ export class ApiRollout extends Construct {
       DEFAULT_ANALYSIS_INTERVAL_SECONDS,
       1,
     );
+    // ingress-nginx counts the canary's requests under the stable Ingress, labelled with the canary
+    // upstream (Argo Rollouts' canary Ingress only adds weight annotations).
     // `errorRatio` is empty while the canary has had no 5xx (the error series does not exist yet):
     // `or vector(0)` reads that as no errors. NaN means no requests at all: nothing to judge.
-    const scope = { namespace: '{{args.namespace}}', ingress: '{{args.canary-ingress}}' };
+    const scope: SliScope = {
+      namespace: '{{args.namespace}}',
+      ingress: '{{args.ingress}}',
+      canary: '{{args.namespace}}-{{args.canary-service}}-{{args.canary-port}}',
+    };
     return new analysis.AnalysisTemplate(this, 'analysis', {
       metadata: { name: `${props.name}-error-ratio`, labels: { ...props.selectorLabels } },
       spec: {
-        args: [{ name: 'namespace' }, { name: 'canary-ingress' }],
+        args: [
+          { name: 'namespace' },
+          { name: 'ingress' },
+          { name: 'canary-service' },
+          { name: 'canary-port' },
+        ],
         metrics: [
           {
             name: 'error-ratio',
