@@ -222,7 +222,8 @@ const KUBERNETES_DEFAULT_GRACE_SECONDS = 30;
 
 /**
  * The Merlai API: Deployment `merlai-api`, its Service, ServiceAccount, storage, and per level an
- * autoscaler, a disruption budget and an Ingress.
+ * autoscaler, a disruption budget and an Ingress; with a blue-green or canary `strategy`, an Argo
+ * Rollouts `Rollout` (and its preview or canary Service and analysis) from `lib/rollout.ts`.
  */
 export class MerlaiApi extends Construct {
   public readonly name: string;
