@@ -6,4 +6,6 @@ export * from './image';
 export * from './level-chart';
 export * from './levels';
 export { parseQuantity } from './quantity';
+export * from './shutdown';
 export * from './sli';
+export * from './strategy';
