@@ -4,5 +4,7 @@ export * from './errors';
 export * from './image';
 export * from './level-chart';
 export * from './levels';
+export * from './logging';
+export * from './observability';
 export { parseQuantity } from './quantity';
 export * from './sli';

@@ -10,6 +10,13 @@ export interface SliScope {
   readonly namespace: string;
   /** Name of the Merlai Ingress. */
   readonly ingress: string;
+  /**
+   * The label that carries the Ingress's namespace on ingress-nginx's series. A ServiceMonitor
+   * without `honorLabels: true` (the ingress-nginx chart's default) renames it `exported_namespace`,
+   * because the scrape target's own `namespace` label wins.
+   * @default 'namespace'
+   */
+  readonly namespaceLabel?: string;
 }
 
 /** Upper bounds of ingress-nginx's default request-duration histogram, in seconds. */
@@ -18,7 +25,7 @@ export const NGINX_DURATION_BUCKETS: readonly number[] = [
 ];
 
 function selector(scope: SliScope, extra = ''): string {
-  return `{namespace="${scope.namespace}",ingress="${scope.ingress}"${extra}}`;
+  return `{${scope.namespaceLabel ?? 'namespace'}="${scope.namespace}",ingress="${scope.ingress}"${extra}}`;
 }
 
 /** Requests per second over `window` (a PromQL duration such as `5m`). */
