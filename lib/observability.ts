@@ -338,7 +338,7 @@ export class MerlaiObservability extends Construct {
     });
     const title = slo.name[0].toUpperCase() + slo.name.slice(1);
     const response = a.response[0].toUpperCase() + a.response.slice(1);
-    const paces = a.conditions.map((c) => `${c.factor} times over ${c.long} and ${c.short}`).join(', or ');
+    const paces = a.conditions.map((c) => `${c.factor}x over ${c.long} and ${c.short}`).join(', or ');
     const lasts = a.conditions.map((c) => promNumber(30 / c.factor, 3)).join(' or ');
     const annotations: Record<string, string> = {
       summary: `Merlai API ${slo.name} SLO (${percent(slo.objective)}) burns its error budget too fast`,

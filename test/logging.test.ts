@@ -99,7 +99,7 @@ describe('MerlaiLogging options', () => {
  * `logging.config.dictConfig` on the file the env var names, `PYTHONPATH` as the container has it.
  * Logs each case through the configured handler and returns what it wrote, per case.
  */
-const HARNESS = String.raw`
+const HARNESS = `
 import io, json, logging, logging.config, sys, yaml
 
 early = logging.getLogger("uvicorn.error")  # created before the config is loaded, as uvicorn's are
