@@ -39,8 +39,8 @@ export interface BurnRateAlert {
   readonly response: string;
   /** Value of the alert's `severity` label. */
   readonly severity: string;
-  /** How long the condition must hold before the alert fires. */
-  readonly for: string;
+  /** How long the condition must hold before the alert fires (the rule's `for`). */
+  readonly pendingFor: string;
   readonly conditions: BurnRateCondition[];
 }
 
@@ -52,7 +52,7 @@ export const BURN_RATE_ALERTS: readonly BurnRateAlert[] = [
   {
     response: 'page',
     severity: 'critical',
-    for: '2m',
+    pendingFor: '2m',
     conditions: [
       { long: '1h', short: '5m', factor: 14.4 },
       { long: '6h', short: '30m', factor: 6 },
@@ -61,7 +61,7 @@ export const BURN_RATE_ALERTS: readonly BurnRateAlert[] = [
   {
     response: 'ticket',
     severity: 'warning',
-    for: '15m',
+    pendingFor: '15m',
     conditions: [
       { long: '1d', short: '2h', factor: 3 },
       { long: '3d', short: '6h', factor: 1 },
@@ -160,8 +160,6 @@ interface Slo {
  * ServiceMonitor `merlai-api` when `metricsPath` is set.
  */
 export class MerlaiObservability extends Construct {
-  /** The rule groups, as written into the PrometheusRule objects. */
-  public readonly groups: readonly RuleGroup[];
   public readonly sloRule: ApiObject;
   public readonly workloadRule: ApiObject;
   public readonly serviceMonitor?: ApiObject;
@@ -282,7 +280,6 @@ export class MerlaiObservability extends Construct {
       name: 'merlai-workload-alerts',
       rules: this.workloadRules(api, namespace, props.backupCronJobName, backupMaxAgeSeconds),
     };
-    this.groups = [recording, burnAlerts, workload];
 
     const { PrometheusRule } = promRuleBindings();
     this.sloRule = new PrometheusRule(this, 'slo-rule', {
@@ -300,8 +297,8 @@ export class MerlaiObservability extends Construct {
     });
     this.workloadRule = new PrometheusRule(this, 'workload-rule', {
       metadata: {
-        name: 'merlai-workload-alerts',
-        labels: { ...selectorLabels('merlai-workload-alerts', 'monitoring', instance), ...discovery },
+        name: `${instance}-workload-alerts`,
+        labels: { ...selectorLabels(`${instance}-workload-alerts`, 'monitoring', instance), ...discovery },
       },
       spec: { groups: [workload].map(toBindingGroup) },
     });
@@ -352,7 +349,7 @@ export class MerlaiObservability extends Construct {
     return {
       alert: `MerlaiApi${title}BudgetBurn${response}`,
       expr: conditions.join('\nor\n'),
-      for: a.for,
+      for: a.pendingFor,
       labels: { severity: a.severity, slo: slo.name },
       annotations,
     };

@@ -180,7 +180,7 @@ const python = haveTool('python3', ['-c', 'import yaml'], 'apt-get install pytho
     let out: Record<string, string>;
     beforeAll(() => {
       out = runLoggingConfig(synthLevel(AvailabilityLevel.PRODUCTION));
-    });
+    }, 30_000);
 
     test('a plain log line is one JSON object: timestamp, level, message', () => {
       expect(parsesAsOneJsonLine(out.plain)).toBe(true);
@@ -229,7 +229,7 @@ const python = haveTool('python3', ['-c', 'import yaml'], 'apt-get install pytho
       out = runLoggingConfig(
         synthLevel(AvailabilityLevel.PRODUCTION, { logging: { format: LogFormat.STRICT_JSON } }),
       );
-    });
+    }, 30_000);
 
     test.each(CASES)("%s: one valid JSON line with the guide's timestamp, level and message", (c) => {
       expect(parsesAsOneJsonLine(out[c])).toBe(true);

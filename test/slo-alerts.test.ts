@@ -395,11 +395,15 @@ describe.each(LEVELS_WITH_MONITORING)('SLO rules at %s', (level) => {
     expect(Math.min(page, ticket, latency, ...rest)).toBeGreaterThan(0);
   });
 
-  (promtoolInstalled ? test : test.skip)('promtool check rules accepts the groups', async () => {
-    const check = (await runs.get(`check ${level}`)) as Awaited<Run>;
-    expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
-    expect(check.ok).toBe(true);
-  });
+  (promtoolInstalled ? test : test.skip)(
+    'promtool check rules accepts the groups',
+    async () => {
+      const check = (await runs.get(`check ${level}`)) as Awaited<Run>;
+      expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
+      expect(check.ok).toBe(true);
+    },
+    60_000,
+  );
 
   (promtoolInstalled ? test : test.skip)(
     'promtool test rules: every scenario fires exactly what the math predicts',
@@ -419,4 +423,5 @@ describe.each(LEVELS_WITH_MONITORING)('SLO rules at %s', (level) => {
     expect(result.ok).toBe(false);
     expect(result.output).toMatch(/alertname: MerlaiApiLatencyBudgetBurnPage/);
   },
+  60_000,
 );

@@ -182,11 +182,15 @@ describe('workload alerts at production', () => {
     ).toEqual([...list.map((c) => c.alert), 'MerlaiBackupNeverSucceeded'].sort());
   });
 
-  (promtoolInstalled ? test : test.skip)('promtool check rules accepts the group', async () => {
-    const check = await promtool(['check', 'rules', 'rules.yaml'], { 'rules.yaml': file });
-    expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
-    expect(check.ok).toBe(true);
-  });
+  (promtoolInstalled ? test : test.skip)(
+    'promtool check rules accepts the group',
+    async () => {
+      const check = await promtool(['check', 'rules', 'rules.yaml'], { 'rules.yaml': file });
+      expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
+      expect(check.ok).toBe(true);
+    },
+    30_000,
+  );
 
   (promtoolInstalled ? test : test.skip)(
     'promtool test rules: each alert fires after its `for`, only for the Merlai object at fault',
@@ -214,6 +218,7 @@ describe('workload alerts at production', () => {
       });
       if (!result.ok) throw new Error(result.output);
     },
+    30_000,
   );
 
   (promtoolInstalled ? test : test.skip)(
@@ -249,6 +254,7 @@ describe('workload alerts at production', () => {
       });
       if (!result.ok) throw new Error(result.output);
     },
+    30_000,
   );
 });
 
