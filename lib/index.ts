@@ -5,6 +5,8 @@ export * from './errors';
 export * from './image';
 export * from './level-chart';
 export * from './levels';
+export * from './logging';
+export * from './observability';
 export { parseQuantity } from './quantity';
 export * from './shutdown';
 export * from './sli';

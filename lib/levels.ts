@@ -98,6 +98,13 @@ export interface LevelProfile {
   readonly postgresInstances: number;
   /** Whether Redis runs as a cluster (operator) rather than a single instance. */
   readonly redisCluster: boolean;
+  /** Whether the level ships Prometheus rules (SLO and workload alerts): where Prometheus runs. */
+  readonly monitoring: boolean;
+  /**
+   * Latency SLI threshold in seconds: a request slower than this spends latency budget. A bound of
+   * ingress-nginx's request-duration histogram (`NGINX_DURATION_BUCKETS`).
+   */
+  readonly latencyThresholdSeconds: number;
 }
 
 const GUIDE_LIVENESS = { initialDelaySeconds: 30, periodSeconds: 10 } as const;
@@ -132,6 +139,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     requirePinnedImage: false,
     postgresInstances: 1,
     redisCluster: false,
+    monitoring: false,
+    latencyThresholdSeconds: 10,
   },
   [AvailabilityLevel.STAGING]: {
     number: 2,
@@ -152,6 +161,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     requirePinnedImage: true,
     postgresInstances: 2,
     redisCluster: true,
+    monitoring: true,
+    latencyThresholdSeconds: 10,
   },
   [AvailabilityLevel.PRODUCTION]: {
     number: 3,
@@ -181,6 +192,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     requirePinnedImage: true,
     postgresInstances: 3,
     redisCluster: true,
+    monitoring: true,
+    latencyThresholdSeconds: 5,
   },
 };
 

@@ -211,7 +211,7 @@ describe('rolling update (the default)', () => {
     const root = path.resolve(__dirname, '..');
     // One fresh Node process (jest's module registry hides require.cache): build the app, count the
     // loaded binding files, then add a canary chart and count again.
-    const count = `Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(path.join(root, 'imports'))})).length`;
+    const count = `Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(path.join(root, 'imports', 'argo-'))})).length`;
     const script = `
       const app = require('./main').buildApp(require('node:os').tmpdir());
       const before = ${count};
