@@ -5,10 +5,11 @@ import path from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { AvailabilityLevel, GUIDE_LOG_CONFIG, LogFormat, MerlaiApi, MerlaiLogging } from '../lib';
+import { SHARED_DIR } from './support/shared';
 import { apiContainer, find, type KubeObject, LEVELS, synthLevel } from './support/synth';
 import { haveTool } from './support/tools';
 
-const GUIDE = process.env.MERLAI_GUIDE ?? path.resolve(__dirname, '../../shared/seed/operations-guide.ja.md');
+const GUIDE = process.env.MERLAI_GUIDE ?? path.join(SHARED_DIR, 'seed', 'operations-guide.ja.md');
 
 /** The `merlai-logging` ConfigMap of the guide (section ログ設定), parsed from its YAML block. */
 function guideConfigMap(): KubeObject {

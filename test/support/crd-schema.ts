@@ -1,26 +1,13 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { load as parseYaml } from 'js-yaml';
+import { SHARED_DIR } from './shared';
 import type { KubeObject } from './synth';
 
-/**
- * Where the operators' CRDs live: `MERLAI_CRDS_DIR`, else `../shared/crds` from the project root,
- * else the workplace's `/work/shared/crds` (a CI clone in a temporary folder has no sibling).
- */
-export const CRDS_DIR = resolveCrdsDir();
-
-function resolveCrdsDir(): string {
-  const candidates = [
-    process.env.MERLAI_CRDS_DIR,
-    path.resolve(__dirname, '../../../shared/crds'),
-    '/work/shared/crds',
-  ].filter((c): c is string => Boolean(c));
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`No CRD folder found; set MERLAI_CRDS_DIR. Tried: ${candidates.join(', ')}`);
-  return found;
-}
+/** Where the operators' CRDs live: `MERLAI_CRDS_DIR`, else `crds/` of the shared folder. */
+export const CRDS_DIR = process.env.MERLAI_CRDS_DIR ?? path.join(SHARED_DIR, 'crds');
 
 type Schema = Record<string, unknown>;
 /** A compiled schema; not a type guard, so a failed check keeps the object's type. */
