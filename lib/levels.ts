@@ -67,6 +67,8 @@ export interface LevelProfile {
   readonly postgresInstances: number;
   /** Whether Redis runs as a cluster (operator) rather than a single instance. */
   readonly redisCluster: boolean;
+  /** Whether Prometheus watches this level (the guide's monitoring), so it may scrape the datastores. */
+  readonly monitoring: boolean;
 }
 
 const GUIDE_LIVENESS = { initialDelaySeconds: 30, periodSeconds: 10 } as const;
@@ -92,6 +94,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     requirePinnedImage: false,
     postgresInstances: 1,
     redisCluster: false,
+    monitoring: false,
   },
   [AvailabilityLevel.STAGING]: {
     number: 2,
@@ -110,6 +113,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     requirePinnedImage: true,
     postgresInstances: 2,
     redisCluster: true,
+    monitoring: true,
   },
   [AvailabilityLevel.PRODUCTION]: {
     number: 3,
@@ -128,6 +132,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     requirePinnedImage: true,
     postgresInstances: 3,
     redisCluster: true,
+    monitoring: true,
   },
 };
 
