@@ -1,47 +1,22 @@
+import { NetworkPolicyEvaluator, type NetworkPolicyObject, selectorMatches } from './support/network-policy';
 import {
-  type ClusterModel,
-  type ModelEndpoint,
-  NetworkPolicyEvaluator,
-  type NetworkPolicyObject,
-  selectorMatches,
-} from './support/network-policy';
+  a,
+  b,
+  c,
+  d,
+  inside,
+  outside,
+  policy,
+  SMALL_CLUSTER,
+  selectB,
+} from './support/network-policy-scenarios';
 
 // The reachability tests rely on this evaluator: each Kubernetes rule it implements is pinned here
 // on small hand-made policies, so a wrong evaluator cannot make a wrong policy look right.
 
-const a = pod('a', 'app', { role: 'a', tier: 'web' }, '10.0.0.1', [{ port: 8080, name: 'http' }]);
-const b = pod('b', 'app', { role: 'b' }, '10.0.0.2', [
-  { port: 5432, name: 'pg' },
-  { port: 53, protocol: 'UDP', name: 'dns' },
-]);
-const c = pod('c', 'other', { role: 'a' }, '10.0.1.1', [{ port: 8080, name: 'web' }]);
-const d = pod('d', 'labelled', { role: 'a' }, '10.0.2.1', [{ port: 8080, name: 'http' }]);
-const outside: ModelEndpoint = {
-  kind: 'address',
-  name: 'outside',
-  ip: '203.0.113.5',
-  ports: [{ port: 443 }],
-};
-const inside: ModelEndpoint = { kind: 'address', name: 'inside', ip: '192.168.1.7', ports: [{ port: 443 }] };
-
-const cluster: ClusterModel = {
-  namespaces: [{ name: 'app' }, { name: 'other' }, { name: 'labelled', labels: { team: 'x' } }],
-  endpoints: [a, b, c, d, outside, inside],
-};
-
-function pod(name: string, namespace: string, labels: Record<string, string>, ip: string, ports: any[]) {
-  return { kind: 'pod' as const, name, namespace, labels, ip, ports };
-}
-
-function policy(name: string, namespace: string, spec: any): NetworkPolicyObject {
-  return { kind: 'NetworkPolicy', metadata: { name, namespace }, spec };
-}
-
 function evaluator(...policies: NetworkPolicyObject[]): NetworkPolicyEvaluator {
-  return new NetworkPolicyEvaluator(policies, cluster);
+  return new NetworkPolicyEvaluator(policies, SMALL_CLUSTER);
 }
-
-const selectB = { matchLabels: { role: 'b' } };
 
 describe('NetworkPolicy evaluator: isolation', () => {
   test('without any policy every flow is allowed', () => {

@@ -1,7 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { oraclesAvailable, runOracle } from './support/oracles';
 import { type PodTemplate, podSecurityViolations } from './support/pod-security';
 import { compliantPod, POD_SECURITY_FIXTURES } from './support/pod-security-fixtures';
 import { podTemplatesOf } from './support/pod-templates';
@@ -12,44 +9,12 @@ import { LEVELS, synthLevel } from './support/synth';
 // test/oracles/pod-security with the machine's Go. Every fixture and every pod of every level
 // must get the same failing checks from both, at "baseline" and at "restricted".
 
-const ORACLE_DIR = path.join(__dirname, 'oracles', 'pod-security');
 const VERSION = 'v1.28';
-const haveGo = spawnSync('go', ['version']).status === 0;
-const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-
-if (!haveGo && ci) {
-  throw new Error('CI: `go` is not on PATH; the Pod Security oracle needs it (install Go, see .ci/run)');
-}
-
-/** Builds the oracle once per source version into node_modules/.cache. */
-function buildOracle(): string {
-  const hash = createHash('sha256');
-  for (const f of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(path.join(ORACLE_DIR, f)));
-  const cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'merlai-cdk8s');
-  const binary = path.join(cacheDir, `pod-security-oracle-${hash.digest('hex').slice(0, 16)}`);
-  if (!existsSync(binary)) {
-    mkdirSync(cacheDir, { recursive: true });
-    execFileSync('go', ['build', '-o', binary, '.'], {
-      cwd: ORACLE_DIR,
-      env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-  }
-  return binary;
-}
 
 interface OracleResult {
   id: string;
   baseline: string[];
   restricted: string[];
-}
-
-function runOracle(binary: string, pods: { id: string; pod: PodTemplate }[]): Map<string, OracleResult> {
-  const input = JSON.stringify(
-    pods.map(({ id, pod }) => ({ id, metadata: pod.metadata ?? {}, spec: pod.spec })),
-  );
-  const out = execFileSync(binary, [VERSION], { input, encoding: 'utf8' });
-  return new Map((JSON.parse(out) as OracleResult[]).map((r) => [r.id, r]));
 }
 
 const sorted = (xs: readonly string[]) => [...xs].sort();
@@ -75,14 +40,15 @@ const cases: { id: string; pod: PodTemplate }[] = [
   ),
 ];
 
-(haveGo ? describe : describe.skip)(
+(oraclesAvailable() ? describe : describe.skip)(
   'the "restricted" checker agrees with Kubernetes’ Pod Security Admission',
   () => {
     let results: Map<string, OracleResult>;
 
     beforeAll(() => {
-      results = runOracle(buildOracle(), cases);
-    }, 300_000);
+      const input = cases.map(({ id, pod }) => ({ id, metadata: pod.metadata ?? {}, spec: pod.spec }));
+      results = new Map(runOracle<OracleResult[]>('pod-security', [VERSION], input).map((r) => [r.id, r]));
+    }, 900_000);
 
     test('the reference sees every fixture as the fixture says (so the fixtures are right)', () => {
       for (const f of POD_SECURITY_FIXTURES) {
@@ -102,7 +68,3 @@ const cases: { id: string; pod: PodTemplate }[] = [
     });
   },
 );
-
-if (!haveGo) {
-  test.skip('Pod Security oracle: skipped locally because `go` is not on PATH (it runs, and must pass, under CI)', () => {});
-}
