@@ -4,7 +4,6 @@ export * from './errors';
 export * from './image';
 export * from './level-chart';
 export * from './levels';
-export * from './network-peers';
 export { parseQuantity } from './quantity';
 export * from './security';
 export * from './sli';

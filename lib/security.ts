@@ -137,6 +137,15 @@ export class MerlaiSecurity extends Construct {
     }
     this.namespace = namespace;
     this.api = props.api;
+    if (typeof props.endpoints !== 'object' || props.endpoints === null) {
+      invalidProp(
+        this,
+        TYPE,
+        'endpoints',
+        props.endpoints,
+        "expected the datastores' DatastoreEndpoints (postgres, redis)",
+      );
+    }
 
     const ingressNamespace = requireDnsLabel(
       this,

@@ -153,6 +153,8 @@ describe('NetworkPolicy evaluator: peers', () => {
     expect(ingressFrom([{ namespaceSelector: {} }]).allows(c, b, 5432)).toBe(true);
   });
 
+  // NotIn matches a pod without the key, as Kubernetes' own selectors do (apimachinery
+  // labels.Requirement.Matches); cyclonus differs there (see network-policy-oracle.test.ts).
   test('label selectors: matchLabels and the four matchExpressions operators', () => {
     const labels = { role: 'a', tier: 'web' };
     expect(selectorMatches({}, labels)).toBe(true);
