@@ -44,13 +44,20 @@ const LEVEL1_FLOWS = [
   'backup -> postgres-0:5432/TCP',
 ];
 
+/** What each API pod needs at Levels 2 and 3: its clients, the DNS, both PostgreSQL instances, both Redis nodes. */
+const replicatedApiFlows = (api: string) => [
+  `ingress-controller -> ${api}:8000/TCP`,
+  ...DNS(api),
+  `${api} -> postgres-1:5432/TCP`,
+  `${api} -> postgres-2:5432/TCP`,
+  `${api} -> redis-leader:6379/TCP`,
+  `${api} -> redis-follower:6379/TCP`,
+];
+
 const REPLICATED_FLOWS = [
-  'ingress-controller -> api:8000/TCP',
-  ...DNS('api'),
-  'api -> postgres-1:5432/TCP',
-  'api -> postgres-2:5432/TCP',
-  'api -> redis-leader:6379/TCP',
-  'api -> redis-follower:6379/TCP',
+  // Two API pods, which do not talk to each other.
+  ...replicatedApiFlows('api'),
+  ...replicatedApiFlows('api-2'),
   ...DNS('backup'),
   'backup -> postgres-1:5432/TCP',
   'backup -> postgres-2:5432/TCP',

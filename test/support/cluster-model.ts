@@ -84,13 +84,21 @@ export function clusterModel(
   return { namespaces: NAMESPACES, endpoints: [...SURROUNDINGS, ...merlaiPods(objects, profile), ...extra] };
 }
 
-/** Merlai's pods at one level: the API, PostgreSQL (two when replicated), Redis and the backup job. */
+/**
+ * Merlai's pods at one level: the API (two pods where the level runs several), PostgreSQL (two
+ * instances when replicated), Redis (a leader and a follower when clustered) and the backup job.
+ */
 export function merlaiPods(objects: KubeObject[], profile: LevelProfile): MerlaiPod[] {
   const instance = templateLabels(objects, 'Deployment', 'api')?.['app.kubernetes.io/instance'] ?? 'merlai';
   const api = templateLabels(objects, 'Deployment', 'api');
   if (!api) throw new Error('no API Deployment among the objects');
+  const apiPods = Math.min(2, profile.replicas ?? profile.autoscaling?.minReplicas ?? 1);
   const pods: MerlaiPod[] = [
-    merlai('api', api, '10.244.5.10', [{ port: 8000, name: 'http' }], false),
+    ...[1, 2]
+      .slice(0, apiPods)
+      .map((n) =>
+        merlai(n === 1 ? 'api' : `api-${n}`, api, `10.244.5.1${n}`, [{ port: 8000, name: 'http' }], false),
+      ),
     ...postgresPods(objects, profile, instance),
     ...redisPods(objects, profile, instance),
   ];
