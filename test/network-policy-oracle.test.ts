@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { ApiServiceType, AvailabilityLevel, LEVEL_PROFILES, MerlaiApi, MerlaiSecurity } from '../lib';
-import { defaultDatastoreEndpoints } from '../lib/default-endpoints';
 import { clusterModel, pod } from './support/cluster-model';
+import { OPERATOR_ENDPOINTS } from './support/endpoints';
 import {
   type ClusterModel,
   NetworkPolicyEvaluator,
@@ -39,7 +39,7 @@ const variants: Record<string, KubeObject[]> = {
         api,
         endpoints: {
           postgres: {
-            ...defaultDatastoreEndpoints(LEVEL_PROFILES[PRODUCTION], 'merlai').postgres,
+            ...OPERATOR_ENDPOINTS.postgres,
             namespace: 'database',
           },
           redis: { port: 6379, externalCidr: '203.0.113.0/28' },

@@ -27,6 +27,17 @@ const operatorExamples: { id: string; pod: PodTemplate }[] = [
     metadata: { name: 'bare' },
     spec: { clusterSize: 3, redisExporter: { enabled: true } },
   },
+  {
+    apiVersion: 'redis.redis.opstreelabs.in/v1beta2',
+    kind: 'RedisReplication',
+    metadata: { name: 'half-secured' },
+    spec: {
+      clusterSize: 2,
+      podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      sentinel: { size: 3, securityContext: { allowPrivilegeEscalation: false } },
+    },
+  },
 ].flatMap((o) => podTemplatesOf(o).map((p) => ({ id: p.source, pod: p })));
 
 const cases: { id: string; pod: PodTemplate }[] = [

@@ -99,6 +99,36 @@ describe('pods that operators build from custom resources', () => {
     for (const pod of podTemplatesOf(secured)) expect(podSecurityViolations(pod)).toEqual([]);
   });
 
+  test('a RedisReplication’s embedded Sentinel is a pod of its own, with its own security contexts', () => {
+    const replication = {
+      apiVersion: 'redis.redis.opstreelabs.in/v1beta2',
+      kind: 'RedisReplication',
+      metadata: { name: 'redis' },
+      spec: {
+        clusterSize: 2,
+        podSecurityContext: {
+          runAsNonRoot: true,
+          runAsUser: 1000,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        sentinel: { size: 3 },
+      },
+    };
+    const [data, sentinel] = podTemplatesOf(replication);
+    expect([data.source, sentinel.source]).toEqual([
+      'RedisReplication/redis:replication',
+      'RedisReplication/redis:sentinel',
+    ]);
+    expect(podSecurityViolations(data)).toEqual([]);
+    expect(podSecurityViolations(sentinel).map((v) => v.check)).toEqual([
+      'allowPrivilegeEscalation',
+      'runAsNonRoot',
+      'seccompProfile_restricted',
+      'capabilities_restricted',
+    ]);
+  });
+
   test('an unknown kind is an error, not a pass', () => {
     expect(() =>
       podTemplatesOf({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }),

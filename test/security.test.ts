@@ -9,8 +9,8 @@ import {
   type MerlaiSecurityProps,
   POD_SECURITY_VERSION,
 } from '../lib';
-import { defaultDatastoreEndpoints } from '../lib/default-endpoints';
 import { APP_NAMESPACE, clusterModel, pod } from './support/cluster-model';
+import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
 import {
   type ModelEndpoint,
   NetworkPolicyEvaluator,
@@ -50,8 +50,8 @@ const replicatedApiFlows = (api: string) => [
   ...DNS(api),
   `${api} -> postgres-1:5432/TCP`,
   `${api} -> postgres-2:5432/TCP`,
-  `${api} -> redis-leader:6379/TCP`,
-  `${api} -> redis-follower:6379/TCP`,
+  `${api} -> redis-1:6379/TCP`,
+  `${api} -> redis-2:6379/TCP`,
 ];
 
 const REPLICATED_FLOWS = [
@@ -79,17 +79,22 @@ const REPLICATED_FLOWS = [
   'cnpg-operator -> postgres-2:8000/TCP',
   'prometheus -> postgres-1:9187/TCP',
   'prometheus -> postgres-2:9187/TCP',
-  // Redis cluster: client port and cluster bus between nodes, the operator, the exporter.
-  'redis-leader -> redis-follower:6379/TCP',
-  'redis-leader -> redis-follower:16379/TCP',
-  'redis-follower -> redis-leader:6379/TCP',
-  'redis-follower -> redis-leader:16379/TCP',
-  ...DNS('redis-leader'),
-  ...DNS('redis-follower'),
-  'redis-operator -> redis-leader:6379/TCP',
-  'redis-operator -> redis-follower:6379/TCP',
-  'prometheus -> redis-leader:9121/TCP',
-  'prometheus -> redis-follower:9121/TCP',
+  // Redis replication with Sentinel: replication between the data pods, Sentinel watching them
+  // (and they announcing to it), the operator on both ports, the exporter.
+  'redis-1 -> redis-2:6379/TCP',
+  'redis-2 -> redis-1:6379/TCP',
+  'redis-1 -> sentinel-1:26379/TCP',
+  'redis-2 -> sentinel-1:26379/TCP',
+  'sentinel-1 -> redis-1:6379/TCP',
+  'sentinel-1 -> redis-2:6379/TCP',
+  ...DNS('redis-1'),
+  ...DNS('redis-2'),
+  ...DNS('sentinel-1'),
+  'redis-operator -> redis-1:6379/TCP',
+  'redis-operator -> redis-2:6379/TCP',
+  'redis-operator -> sentinel-1:26379/TCP',
+  'prometheus -> redis-1:9121/TCP',
+  'prometheus -> redis-2:9121/TCP',
 ];
 
 const EXPECTED_FLOWS: Record<AvailabilityLevel, string[]> = {
@@ -170,12 +175,12 @@ describe('merlai-network-policy, as the guide names it', () => {
     const literal = new NetworkPolicyEvaluator([guide], clusterModel(objects, LEVEL_PROFILES[PRODUCTION]));
     const api = literal.endpoint('api');
     expect(literal.allows(api, literal.endpoint('kube-dns'), 53, 'UDP')).toBe(false);
-    expect(literal.allows(api, literal.endpoint('redis-leader'), 6379)).toBe(false);
+    expect(literal.allows(api, literal.endpoint('redis-1'), 6379)).toBe(false);
     expect(literal.allows(literal.endpoint('ingress-controller'), api, 8000)).toBe(false);
     // Ours allows all three.
     const ours = evaluatorFor(PRODUCTION, objects);
     expect(ours.allows(api, ours.endpoint('kube-dns'), 53, 'UDP')).toBe(true);
-    expect(ours.allows(api, ours.endpoint('redis-leader'), 6379)).toBe(true);
+    expect(ours.allows(api, ours.endpoint('redis-1'), 6379)).toBe(true);
     expect(ours.allows(ours.endpoint('ingress-controller'), api, 8000)).toBe(true);
   });
 });
@@ -208,7 +213,7 @@ function variant(props: Partial<MerlaiSecurityProps> & { apiServiceType?: ApiSer
   const api = new MerlaiApi(chart, 'merlai-api', { level: PRODUCTION, serviceType: props.apiServiceType });
   const security = new MerlaiSecurity(chart, 'security', {
     api,
-    endpoints: defaultDatastoreEndpoints(LEVEL_PROFILES[PRODUCTION], 'merlai'),
+    endpoints: OPERATOR_ENDPOINTS,
     kubernetesApiServer: { cidr: '172.18.0.2/32' },
     ...props,
   });
@@ -229,7 +234,7 @@ describe('MerlaiSecurity variants', () => {
     const { objects } = variant();
     const e = evaluatorFor(PRODUCTION, objects);
     expect(e.allows(e.endpoint('prometheus'), e.endpoint('postgres-1'), 9187)).toBe(false);
-    expect(e.allows(e.endpoint('prometheus'), e.endpoint('redis-leader'), 9121)).toBe(false);
+    expect(e.allows(e.endpoint('prometheus'), e.endpoint('redis-1'), 9121)).toBe(false);
   });
 
   test('PostgreSQL in the guide’s "database" namespace: the API and the backup reach it there, nothing else does', () => {
@@ -303,7 +308,7 @@ describe('MerlaiSecurity variants', () => {
 });
 
 describe('MerlaiSecurity bad input: the error names the construct path, the prop and the value', () => {
-  const pgCluster = defaultDatastoreEndpoints(LEVEL_PROFILES[PRODUCTION], 'merlai');
+  const pgCluster = OPERATOR_ENDPOINTS;
 
   function attempt(props: Partial<MerlaiSecurityProps> & { apiServiceType?: ApiServiceType }) {
     return () => variant(props);
@@ -404,7 +409,7 @@ describe('MerlaiSecurity bad input: the error names the construct path, the prop
       () =>
         new MerlaiSecurity(chart, 'security', {
           api,
-          endpoints: defaultDatastoreEndpoints(LEVEL_PROFILES[DEVELOPMENT], 'merlai'),
+          endpoints: PLAIN_ENDPOINTS,
         }),
     ).toThrow(
       /\[no-namespace\/security\] MerlaiSecurity: 'namespace' is undefined; expected a chart with a namespace/,

@@ -9,7 +9,7 @@ import type { KubeObject } from './synth';
  * the internet and the API server's endpoint — plus Merlai's own pods.
  *
  * Merlai's pods carry the labels the synthesized workloads give them (the API's Deployment, and
- * the datastores' StatefulSets, CronJob, CloudNativePG `Cluster` and `RedisCluster` with the
+ * the datastores' StatefulSets, CronJob, CloudNativePG `Cluster` and `RedisReplication` with the
  * labels their operators put on the pods they create). Where a level does not synthesize a
  * datastore workload yet, the pod carries the labels agreed with the datastores construct and is
  * marked `assumed`, so a test can list what still rests on the agreement.
@@ -31,10 +31,15 @@ export const SURROUNDINGS: readonly ModelEndpoint[] = [
   pod('prometheus', 'monitoring', { 'app.kubernetes.io/name': 'prometheus' }, '10.244.2.10', [
     { port: 9090, name: 'web' },
   ]),
-  pod('cnpg-operator', 'cnpg-system', { 'app.kubernetes.io/name': 'cloudnative-pg' }, '10.244.3.10', [
-    { port: 9443, name: 'webhook-server' },
-  ]),
-  pod('redis-operator', 'ot-operators', { 'app.kubernetes.io/name': 'redis-operator' }, '10.244.3.20', [
+  // The operators' pods with the labels their Helm charts give them.
+  pod(
+    'cnpg-operator',
+    'cnpg-system',
+    { 'app.kubernetes.io/name': 'cloudnative-pg', 'app.kubernetes.io/instance': 'cnpg' },
+    '10.244.3.10',
+    [{ port: 9443, name: 'webhook-server' }],
+  ),
+  pod('redis-operator', 'ot-operators', { name: 'redis-operator' }, '10.244.3.20', [
     { port: 8080, name: 'metrics' },
   ]),
   pod('other-team', 'other-team', { app: 'other' }, '10.244.4.10', [{ port: 8080, name: 'http' }]),
@@ -118,11 +123,12 @@ export function merlaiPods(objects: KubeObject[], profile: LevelProfile): Merlai
 function postgresPods(objects: KubeObject[], profile: LevelProfile, instance: string): MerlaiPod[] {
   const cluster = objects.find((o) => o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/'));
   if (cluster) return cnpgPods(cluster.metadata.name, cluster.spec?.inheritedMetadata?.labels ?? {}, false);
-  const labels = templateLabels(objects, 'StatefulSet', 'database');
+  const labels =
+    templateLabels(objects, 'StatefulSet', 'database') ?? templateLabels(objects, 'Deployment', 'database');
   if (labels)
     return [merlai('postgres-0', labels, '10.244.5.20', [{ port: 5432, name: 'postgresql' }], false)];
-  // Not synthesized yet: the agreed shape (CloudNativePG from Level 2, a plain StatefulSet before).
-  if (profile.postgresInstances > 1) return cnpgPods('merlai-postgres', {}, true);
+  // Not synthesized yet: the agreed shape (a plain StatefulSet at Level 1, CloudNativePG above).
+  if (profile.number > 1) return cnpgPods('merlai-postgres', {}, true);
   return [
     merlai(
       'postgres-0',
@@ -159,19 +165,25 @@ function cnpgPods(cluster: string, inherited: Record<string, string>, assumed: b
 }
 
 function redisPods(objects: KubeObject[], profile: LevelProfile, instance: string): MerlaiPod[] {
-  const cr = objects.find((o) => o.kind === 'RedisCluster');
-  if (cr)
-    return redisClusterPods(
-      cr.metadata.name,
-      cr.metadata.labels ?? {},
-      cr.spec?.redisExporter?.enabled,
-      false,
-    );
-  const labels = templateLabels(objects, 'StatefulSet', 'cache');
+  const replication = objects.find((o) => o.kind === 'RedisReplication');
+  if (replication) return redisReplicationPods(replication, false);
+  const labels =
+    templateLabels(objects, 'StatefulSet', 'cache') ?? templateLabels(objects, 'Deployment', 'cache');
   if (labels) return [merlai('redis-0', labels, '10.244.5.30', [{ port: 6379, name: 'redis' }], false)];
-  if (profile.redisCluster) {
-    const { app: _rewritten, ...crLabels } = selectorLabels('merlai-redis', 'cache', instance);
-    return redisClusterPods('merlai-redis', crLabels, true, true);
+  if (objects.some((o) => o.apiVersion?.startsWith('redis.redis.opstreelabs.in/'))) {
+    throw new Error(
+      'a redis-operator resource other than RedisReplication: teach the cluster model its pods',
+    );
+  }
+  if (profile.number > 1) {
+    const { app: _operatorSetsIt, ...crLabels } = selectorLabels('merlai-redis', 'cache', instance);
+    const assumed = {
+      kind: 'RedisReplication',
+      apiVersion: 'redis.redis.opstreelabs.in/v1beta2',
+      metadata: { name: 'merlai-redis', labels: crLabels },
+      spec: { redisExporter: { enabled: true }, sentinel: { size: 3 } },
+    };
+    return redisReplicationPods(assumed, true);
   }
   return [
     merlai(
@@ -185,29 +197,37 @@ function redisPods(objects: KubeObject[], profile: LevelProfile, instance: strin
 }
 
 /**
- * Pods of an OT-Container-Kit `RedisCluster`: the custom resource's labels plus the operator's own
- * (`app: <name>-leader|follower`, `redis_setup_type`, `role`), which win.
+ * Pods of an OT-Container-Kit `RedisReplication`: a primary and a replica, and a Sentinel when the
+ * resource has one. Each carries the resource's labels plus the operator's own (`app`,
+ * `redis_setup_type`, `role`; internal/k8sutils/labels.go `getRedisLabels`).
  */
-function redisClusterPods(
-  name: string,
-  crLabels: Record<string, string>,
-  exporter: boolean | undefined,
-  assumed: boolean,
-): MerlaiPod[] {
-  const ports: ListeningPort[] = [
+function redisReplicationPods(cr: KubeObject, assumed: boolean): MerlaiPod[] {
+  const name = cr.metadata.name;
+  const crLabels = cr.metadata.labels ?? {};
+  const dataPorts: ListeningPort[] = [
     { port: 6379, name: 'redis' },
-    { port: 16379, name: 'redis-bus' },
-    ...(exporter ? [{ port: 9121, name: 'redis-exporter' }] : []),
+    ...(cr.spec?.redisExporter?.enabled
+      ? [{ port: cr.spec.redisExporter.port ?? 9121, name: 'redis-exporter' }]
+      : []),
   ];
-  return (['leader', 'follower'] as const).map((role, i) =>
+  const data = [1, 2].map((n) =>
     merlai(
-      `redis-${role}`,
-      { ...crLabels, app: `${name}-${role}`, redis_setup_type: 'cluster', role },
-      `10.244.5.3${i + 1}`,
-      ports,
+      `redis-${n}`,
+      { app: name, redis_setup_type: 'replication', role: 'replication', ...crLabels },
+      `10.244.5.3${n}`,
+      dataPorts,
       assumed,
     ),
   );
+  if (!cr.spec?.sentinel) return data;
+  const sentinel = merlai(
+    'sentinel-1',
+    { app: `${name}-sentinel`, redis_setup_type: 'sentinel', role: 'sentinel', ...crLabels },
+    '10.244.5.35',
+    [{ port: 26379, name: 'sentinel' }],
+    assumed,
+  );
+  return [...data, sentinel];
 }
 
 function merlai(

@@ -136,7 +136,7 @@ function cnpgInstancePod(o: KubeObject, source: string): NamedPodTemplate {
 /**
  * Pods of the OT-Container-Kit redis-operator, which copies into each StatefulSet the custom
  * resource's `podSecurityContext`, the Redis container's `securityContext` (per role for a
- * cluster), the exporter's, the init container's and the sidecars' — and fills in nothing
+ * cluster), the exporter's, the init container's, the sidecars' and an embedded Sentinel's — and fills in nothing
  * (`internal/k8sutils/statefulset.go`): whatever the custom resource omits, the pod lacks.
  */
 function otRedisPods(o: KubeObject, source: string): NamedPodTemplate[] {
@@ -150,7 +150,7 @@ function otRedisPods(o: KubeObject, source: string): NamedPodTemplate[] {
       : o.kind === 'RedisSentinel'
         ? [['sentinel', spec.securityContext]]
         : [[o.kind === 'RedisReplication' ? 'replication' : 'standalone', spec.securityContext]];
-  return roles.map(([role, redisContext]) => {
+  const pods: NamedPodTemplate[] = roles.map(([role, redisContext]) => {
     const name = `${o.metadata.name}-${role}`;
     const containers: any[] = [
       {
@@ -162,8 +162,9 @@ function otRedisPods(o: KubeObject, source: string): NamedPodTemplate[] {
     if (spec.redisExporter?.enabled) {
       containers.push({ name: 'redis-exporter', securityContext: spec.redisExporter.securityContext });
     }
-    for (const sidecar of spec.sidecars ?? [])
+    for (const sidecar of spec.sidecars ?? []) {
       containers.push({ name: sidecar.name, securityContext: sidecar.securityContext });
+    }
     const initContainers = spec.initContainer?.enabled
       ? [{ name: `init${name}`, securityContext: spec.initContainer.securityContext }]
       : [];
@@ -184,4 +185,17 @@ function otRedisPods(o: KubeObject, source: string): NamedPodTemplate[] {
       },
     };
   });
+  // A RedisReplication may embed its Sentinel, a StatefulSet of its own with its own contexts.
+  if (o.kind === 'RedisReplication' && spec.sentinel) {
+    pods.push({
+      source: `${source}:sentinel`,
+      metadata: { annotations: {} },
+      spec: {
+        securityContext: spec.sentinel.podSecurityContext,
+        containers: [{ name: `${o.metadata.name}-sentinel`, securityContext: spec.sentinel.securityContext }],
+        volumes: [{ name: 'config', emptyDir: {} }],
+      },
+    });
+  }
+  return pods;
 }
