@@ -1,4 +1,5 @@
 export * from './api';
+export * from './compose';
 export * from './endpoints';
 export * from './errors';
 export * from './image';
@@ -6,4 +7,6 @@ export * from './level-chart';
 export * from './levels';
 export { parseQuantity } from './quantity';
 export * from './security';
+export * from './shutdown';
 export * from './sli';
+export * from './strategy';
