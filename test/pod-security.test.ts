@@ -1,4 +1,4 @@
-import { LEVEL_PROFILES } from '../lib';
+import { DeploymentStrategy, LEVEL_PROFILES } from '../lib';
 import { checksOf, podSecurityViolations } from './support/pod-security';
 import { compliantPod, POD_SECURITY_FIXTURES } from './support/pod-security-fixtures';
 import { podTemplatesOf } from './support/pod-templates';
@@ -151,4 +151,19 @@ describe.each(LEVELS)('Pod Security "restricted" at %s', (level) => {
     );
     expect(findings).toEqual([]);
   });
+});
+
+describe.each([
+  ['blue-green', DeploymentStrategy.blueGreen()],
+  ['canary', DeploymentStrategy.canary()],
+])('Pod Security "restricted" with a %s rollout', (_name, strategy) => {
+  test.each(LEVELS.slice(1))(
+    '%s: every pod spec passes (the Rollout runs the Deployment’s template through workloadRef)',
+    (level) => {
+      const objects = synthLevel(level, { api: { strategy } });
+      const pods = objects.flatMap(podTemplatesOf);
+      expect(objects.map((o) => o.kind)).toContain('Rollout');
+      expect(pods.flatMap((p) => podSecurityViolations(p).map((v) => `${p.source}: ${v.check}`))).toEqual([]);
+    },
+  );
 });

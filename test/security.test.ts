@@ -3,6 +3,7 @@ import {
   ApiServiceType,
   AvailabilityLevel,
   type DatastoreEndpoints,
+  DeploymentStrategy,
   LEVEL_PROFILES,
   MerlaiApi,
   MerlaiSecurity,
@@ -127,6 +128,20 @@ describe.each(LEVELS)('reachability at %s', (level) => {
     expect(evaluator.allows(api, evaluator.endpoint('other-team'), 8080)).toBe(false);
     expect(evaluator.allows(api, evaluator.endpoint('api-server'), 6443)).toBe(false);
   });
+});
+
+describe.each([
+  ['blue-green', DeploymentStrategy.blueGreen()],
+  ['canary', DeploymentStrategy.canary()],
+])('reachability with a %s rollout', (_name, strategy) => {
+  test.each([STAGING, PRODUCTION])(
+    '%s: the same matrix as the rolling update — Argo Rollouts pods carry the API labels',
+    (level) => {
+      const objects = synthLevel(level, { api: { strategy } });
+      expect(objects.some((o) => o.kind === 'Rollout')).toBe(true);
+      expect(evaluatorFor(level, objects).matrix(involvingMerlai)).toEqual([...EXPECTED_FLOWS[level]].sort());
+    },
+  );
 });
 
 describe('merlai-network-policy, as the guide names it', () => {
