@@ -52,6 +52,13 @@ export interface MerlaiSecurityOptions {
    */
   readonly monitoringNamespace?: string;
   /**
+   * Whether Prometheus scrapes the API pods' own metrics on the container port (when the API has a
+   * metrics endpoint and a ServiceMonitor, e.g. observability's `metricsPath`). Needs
+   * `monitoringNamespace`.
+   * @default false
+   */
+  readonly scrapeApi?: boolean;
+  /**
    * Namespace of the cluster DNS.
    * @default 'kube-system'
    */
@@ -190,6 +197,7 @@ export class MerlaiSecurity extends Construct {
       ingress: [
         { from: [namespacePeer(ingressNamespace)], ports: [policyPort(API_CONTAINER_PORT)] },
         ...this.loadBalancerIngress(props.loadBalancerSourceCidrs),
+        ...this.scrapeIngress(props.scrapeApi ?? false),
       ],
       egress: [this.dnsEgress(), ...datastores.map((d) => this.clientEgress(namespace, d))],
     });
@@ -259,6 +267,20 @@ export class MerlaiSecurity extends Construct {
       to: [podPeer(fromNamespace, this.dnsNamespace, this.dnsLabels)],
       ports: [policyPort(DNS_PORT, NetworkProtocol.UDP), policyPort(DNS_PORT, NetworkProtocol.TCP)],
     };
+  }
+
+  private scrapeIngress(scrapeApi: boolean): k8s.NetworkPolicyIngressRule[] {
+    if (!scrapeApi) return [];
+    if (this.monitoringNamespace === undefined) {
+      invalidProp(
+        this,
+        TYPE,
+        'scrapeApi',
+        scrapeApi,
+        "Prometheus's namespace is unknown: set 'monitoringNamespace' too, or leave 'scrapeApi' unset",
+      );
+    }
+    return [{ from: [namespacePeer(this.monitoringNamespace)], ports: [policyPort(API_CONTAINER_PORT)] }];
   }
 
   private loadBalancerIngress(cidrs: string[] | undefined): k8s.NetworkPolicyIngressRule[] {

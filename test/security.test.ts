@@ -252,6 +252,17 @@ describe('MerlaiSecurity variants', () => {
     expect(e.allows(e.endpoint('prometheus'), e.endpoint('redis-1'), 9121)).toBe(false);
   });
 
+  test('scrapeApi lets Prometheus, and only Prometheus, reach the API’s own metrics on 8000', () => {
+    const e = evaluatorFor(
+      PRODUCTION,
+      variant({ monitoringNamespace: 'monitoring', scrapeApi: true }).objects,
+    );
+    expect(e.allows(e.endpoint('prometheus'), e.endpoint('api'), 8000)).toBe(true);
+    expect(e.allows(e.endpoint('other-team'), e.endpoint('api'), 8000)).toBe(false);
+    const off = evaluatorFor(PRODUCTION, variant({ monitoringNamespace: 'monitoring' }).objects);
+    expect(off.allows(off.endpoint('prometheus'), off.endpoint('api'), 8000)).toBe(false);
+  });
+
   test('PostgreSQL in the guide’s "database" namespace: the API and the backup reach it there, nothing else does', () => {
     const endpoints: DatastoreEndpoints = {
       postgres: { port: 5432, podLabels: { app: 'postgres' }, namespace: 'database' },
@@ -389,6 +400,11 @@ describe('MerlaiSecurity bad input: the error names the construct path, the prop
       'an invalid monitoring namespace',
       { monitoringNamespace: 'Monitoring' },
       /'monitoringNamespace' is 'Monitoring'; expected a DNS-1123 label/,
+    ],
+    [
+      'API scraping without a monitoring namespace',
+      { scrapeApi: true },
+      /'scrapeApi' is true; Prometheus's namespace is unknown: set 'monitoringNamespace' too/,
     ],
     [
       'an operator without ports',
