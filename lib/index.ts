@@ -8,6 +8,7 @@ export * from './levels';
 export * from './logging';
 export * from './observability';
 export { parseQuantity } from './quantity';
+export * from './security';
 export * from './shutdown';
 export * from './sli';
 export * from './strategy';
