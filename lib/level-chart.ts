@@ -2,9 +2,13 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
+import { defaultDatastoreEndpoints } from './default-endpoints';
 import { requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
+import { MerlaiLogging, type MerlaiLoggingOptions } from './logging';
+import { MerlaiObservability, type MerlaiObservabilityOptions } from './observability';
+import { DEFAULT_KUBERNETES_API_SERVER, MerlaiSecurity, type MerlaiSecurityOptions } from './security';
 
 /** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
 export const POD_SECURITY_VERSION = 'v1.28';
@@ -31,6 +35,23 @@ export interface MerlaiLevelChartProps {
    * @default - the level table
    */
   readonly api?: MerlaiApiOptions;
+  /**
+   * Overrides of the logging ConfigMap (`merlai-logging`) and how the API finds it.
+   * @default - the guide's `log-config.yaml`, named by `LOG_CONFIG`
+   */
+  readonly logging?: MerlaiLoggingOptions;
+  /**
+   * Overrides of the Prometheus rules (latency threshold, metrics path, selector labels, …);
+   * used at levels whose profile has `monitoring`.
+   * @default - the level table; backup alerts for CronJob `merlai-postgres-backup`
+   */
+  readonly observability?: MerlaiObservabilityOptions;
+  /**
+   * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, API server).
+   * @default - ingress-nginx, cluster DNS in kube-system, `monitoring` where the level is monitored,
+   *   `DEFAULT_KUBERNETES_API_SERVER`
+   */
+  readonly security?: MerlaiSecurityOptions;
 }
 
 /** A chart holding one availability level of Merlai: its namespace and every construct of that level. */
@@ -38,6 +59,10 @@ export class MerlaiLevelChart extends Chart {
   public readonly profile: LevelProfile;
   public readonly namespaceName: string;
   public readonly api: MerlaiApi;
+  public readonly logging: MerlaiLogging;
+  /** The Prometheus rules; undefined at a level without monitoring. */
+  public readonly observability?: MerlaiObservability;
+  public readonly security: MerlaiSecurity;
 
   constructor(scope: Construct, id: string, level: AvailabilityLevel, props: MerlaiLevelChartProps = {}) {
     const profile = levelProfile(level);
@@ -58,6 +83,22 @@ export class MerlaiLevelChart extends Chart {
     ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
     this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
+    this.logging = new MerlaiLogging(this, 'logging', { ...props.logging, api: this.api });
+    if (profile.monitoring) {
+      this.observability = new MerlaiObservability(this, 'observability', {
+        backupCronJobName: 'merlai-postgres-backup',
+        ...props.observability,
+        api: this.api,
+      });
+    }
+    this.security = new MerlaiSecurity(this, 'security', {
+      monitoringNamespace: profile.monitoring ? 'monitoring' : undefined,
+      kubernetesApiServer: DEFAULT_KUBERNETES_API_SERVER,
+      ...props.security,
+      api: this.api,
+      // Swap for `this.datastores.endpoints` once the datastores construct is in the chart.
+      endpoints: defaultDatastoreEndpoints(profile, this.api.selectorLabels['app.kubernetes.io/instance']),
+    });
   }
 }
 
