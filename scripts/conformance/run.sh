@@ -33,28 +33,29 @@ step_start=$SECONDS
 log() { printf '[conformance %4ds] %s\n' "$((SECONDS - step_start))" "$*"; }
 
 # --- level files --------------------------------------------------------------------------
-cd "$PROJECT_ROOT"
+# Files named on the command line are relative to the caller's directory; the default is dist/.
 files=()
 if [[ $# -gt 0 ]]; then
   candidates=("$@")
 else
   shopt -s nullglob
-  candidates=(dist/*)
+  candidates=("$PROJECT_ROOT"/dist/*)
   shopt -u nullglob
 fi
 for f in "${candidates[@]}"; do
   case "$f" in
-    *.k8s.yaml) files+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")") ;;
-    *) log "skipping $f (not a .k8s.yaml manifest)" ;;
+    *.k8s.yaml)
+      [[ -f "$f" ]] || { echo "conformance: $f does not exist" >&2; exit 1; }
+      files+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
+      ;;
+    *) log "skipping ${f#"$PROJECT_ROOT/"} (not a .k8s.yaml manifest)" ;;
   esac
 done
 if [[ ${#files[@]} -eq 0 ]]; then
   echo "conformance: no *.k8s.yaml level files to check (run the synth first, or name files)" >&2
   exit 1
 fi
-for f in "${files[@]}"; do
-  [[ -f "$f" ]] || { echo "conformance: $f does not exist" >&2; exit 1; }
-done
+cd "$PROJECT_ROOT"
 log "level files: ${files[*]#"$PROJECT_ROOT/"}"
 
 mkdir -p "$cache" "$out"
