@@ -1,8 +1,12 @@
 export * from './api';
+export * from './datastores';
 export * from './endpoints';
 export * from './errors';
 export * from './image';
 export * from './level-chart';
 export * from './levels';
+export * from './postgres';
+export * from './postgres-backup';
 export { parseQuantity } from './quantity';
+export * from './redis';
 export * from './sli';

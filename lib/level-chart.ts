@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
+import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
 import { requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
@@ -31,6 +32,11 @@ export interface MerlaiLevelChartProps {
    * @default - the level table
    */
   readonly api?: MerlaiApiOptions;
+  /**
+   * Overrides of PostgreSQL, Redis and the backups (instances, storage, external servers, …).
+   * @default - the level table
+   */
+  readonly datastores?: MerlaiDatastoresOptions;
 }
 
 /** A chart holding one availability level of Merlai: its namespace and every construct of that level. */
@@ -38,6 +44,7 @@ export class MerlaiLevelChart extends Chart {
   public readonly profile: LevelProfile;
   public readonly namespaceName: string;
   public readonly api: MerlaiApi;
+  public readonly datastores: MerlaiDatastores;
 
   constructor(scope: Construct, id: string, level: AvailabilityLevel, props: MerlaiLevelChartProps = {}) {
     const profile = levelProfile(level);
@@ -58,6 +65,12 @@ export class MerlaiLevelChart extends Chart {
     ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
     this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
+    this.datastores = new MerlaiDatastores(this, 'datastores', {
+      instance: props.api?.instance,
+      ...props.datastores,
+      level,
+      api: this.api,
+    });
   }
 }
 
