@@ -121,7 +121,7 @@ export function requirePinnedImage(
       constructType,
       prop,
       value,
-      "expected a pinned image: an explicit version tag (not 'latest') or a digest, e.g. 'postgres:15.18-bookworm'",
+      "expected a pinned image: an explicit version tag (not 'latest') or a digest, e.g. 'postgres:15.20-bookworm'",
     );
   }
   return value;

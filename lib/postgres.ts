@@ -25,10 +25,10 @@ const TYPE = 'MerlaiPostgres';
 
 /** Name of the PostgreSQL workload, its Services and (Levels 2 and 3) its CloudNativePG `Cluster`. */
 export const POSTGRES_NAME = 'merlai-postgres';
-/** The server of Level 1 and the `pg_dump` client of the backups: PostgreSQL 15, an exact release. */
-export const POSTGRES_IMAGE = 'postgres:15.18-bookworm';
+/** The server of Level 1 and the `pg_dump` client of the backups: PostgreSQL 15, an exact release (the one Debian bookworm's `postgresql-15` tests run). */
+export const POSTGRES_IMAGE = 'postgres:15.20-bookworm';
 /** The CloudNativePG operand of Levels 2 and 3: the same PostgreSQL release ("standard": no Barman in the image). */
-export const CNPG_POSTGRES_IMAGE = 'ghcr.io/cloudnative-pg/postgresql:15.18-standard-bookworm';
+export const CNPG_POSTGRES_IMAGE = 'ghcr.io/cloudnative-pg/postgresql:15.20-standard-bookworm';
 export const POSTGRES_PORT = 5432;
 /** The `postgres` user of the official image. */
 export const POSTGRES_IMAGE_UID = 999;

@@ -410,6 +410,8 @@ export class MerlaiRedis extends Construct {
                 image: o.image,
                 imagePullPolicy: 'IfNotPresent',
                 command: ['redis-server'],
+                // Redis's `dir` defaults to the working directory: the scratch volume.
+                workingDir: '/data',
                 args: ['/etc/redis/redis.conf', '--requirepass', '$(REDIS_PASSWORD)'],
                 env: [
                   {
@@ -572,7 +574,6 @@ function redisStandaloneConfig(cache: string): string {
     'protected-mode yes',
     'daemonize no',
     'logfile ""',
-    'dir /data',
     'tcp-keepalive 300',
     cache,
   ].join('\n');
