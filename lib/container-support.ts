@@ -39,11 +39,25 @@ export function restrictedContainerSecurityContext(uid: number): k8s.SecurityCon
   };
 }
 
-/** Requests and limits of a container. */
-export function resourceRequirements(r: ResourceProfile): k8s.ResourceRequirements {
+/** Local disk a container may use: its writable layer, logs and emptyDir volumes. */
+export interface EphemeralStorage {
+  readonly request: string;
+  readonly limit: string;
+}
+
+/** Requests and limits of a container, local disk included. */
+export function resourceRequirements(r: ResourceProfile, disk: EphemeralStorage): k8s.ResourceRequirements {
   return {
-    requests: { cpu: quantity(r.cpuRequest), memory: quantity(r.memoryRequest) },
-    limits: { cpu: quantity(r.cpuLimit), memory: quantity(r.memoryLimit) },
+    requests: {
+      cpu: quantity(r.cpuRequest),
+      memory: quantity(r.memoryRequest),
+      'ephemeral-storage': quantity(disk.request),
+    },
+    limits: {
+      cpu: quantity(r.cpuLimit),
+      memory: quantity(r.memoryLimit),
+      'ephemeral-storage': quantity(disk.limit),
+    },
   };
 }
 

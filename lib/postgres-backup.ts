@@ -194,7 +194,8 @@ export class MerlaiPostgresBackup extends Construct {
                     { name: 'HOME', value: '/tmp' },
                     ...extraEnv,
                   ],
-                  resources: resourceRequirements(BACKUP_RESOURCES),
+                  // The dump itself goes to the claim; local disk holds /tmp and logs.
+                  resources: resourceRequirements(BACKUP_RESOURCES, { request: '64Mi', limit: '256Mi' }),
                   securityContext: restrictedContainerSecurityContext(POSTGRES_IMAGE_UID),
                   volumeMounts: [
                     { name: 'backups', mountPath: BACKUP_MOUNT },
@@ -241,6 +242,7 @@ export class MerlaiPostgresBackup extends Construct {
         schedule: NEVER,
         suspend: true,
         concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 900,
         successfulJobsHistoryLimit: 1,
         failedJobsHistoryLimit: 1,
         jobTemplate: job('restore', RESTORE_SCRIPT, [{ name: 'RESTORE_FILE', value: '' }], 0),

@@ -43,6 +43,7 @@ export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 /** Development-only credentials of Level 1, committed in plain text on purpose. */
 const DEV_PASSWORD = 'merlai-dev-password-not-secret';
 const PGDATA_MOUNT = '/var/lib/postgresql/data';
+const CREDENTIALS_MOUNT = '/etc/merlai-postgres';
 
 type CnpgCluster = typeof import('../imports/postgresql.cnpg.io');
 type CnpgScheduledBackup = typeof import('../imports/scheduledbackup-postgresql.cnpg.io');
@@ -385,7 +386,6 @@ export class MerlaiPostgres extends Construct {
       spec: { type: 'ClusterIP', selector: labels, ports: [port] },
     });
 
-    const fromSecret = (key: string) => ({ secretKeyRef: { name: secretName, key } });
     // `pg_isready` over TCP: the entrypoint's initdb phase listens on the socket only, so the pod
     // turns ready once the real server accepts connections.
     const isReady = {
@@ -420,25 +420,40 @@ export class MerlaiPostgres extends Construct {
                 imagePullPolicy: 'IfNotPresent',
                 ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
                 env: [
-                  { name: 'POSTGRES_USER', valueFrom: fromSecret('username') },
-                  { name: 'POSTGRES_PASSWORD', valueFrom: fromSecret('password') },
-                  { name: 'POSTGRES_DB', valueFrom: fromSecret('dbname') },
+                  { name: 'POSTGRES_USER', value: POSTGRES_DATABASE },
+                  { name: 'POSTGRES_DB', value: POSTGRES_DATABASE },
+                  // The image reads the password from a file: the Secret stays out of the environment.
+                  { name: 'POSTGRES_PASSWORD_FILE', value: `${CREDENTIALS_MOUNT}/password` },
                   // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
                   { name: 'PGDATA', value: `${PGDATA_MOUNT}/pgdata` },
                 ],
-                resources: resourceRequirements(o.resources),
+                // emptyDirs (/tmp, the socket directory) and logs.
+                resources: resourceRequirements(o.resources, { request: '128Mi', limit: '1Gi' }),
                 securityContext: restrictedContainerSecurityContext(POSTGRES_IMAGE_UID),
                 startupProbe: { ...isReady, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 },
-                livenessProbe: { ...isReady, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                // Alive while the postmaster listens (also during crash recovery, when it rejects
+                // connections); ready only when it accepts them.
+                livenessProbe: {
+                  tcpSocket: { port: k8s.IntOrString.fromString('postgres') },
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                },
                 readinessProbe: { ...isReady, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
                 volumeMounts: [
                   { name: 'data', mountPath: PGDATA_MOUNT },
                   { name: 'run', mountPath: '/var/run/postgresql' },
                   { name: 'tmp', mountPath: '/tmp' },
+                  { name: 'credentials', mountPath: CREDENTIALS_MOUNT, readOnly: true },
                 ],
               },
             ],
             volumes: [
+              // Readable by the postgres group (fsGroup) only.
+              {
+                name: 'credentials',
+                secret: { secretName, items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 },
+              },
               { name: 'run', emptyDir: { sizeLimit: quantity('16Mi') } },
               { name: 'tmp', emptyDir: { sizeLimit: quantity('256Mi') } },
             ],

@@ -420,7 +420,7 @@ export class MerlaiRedis extends Construct {
                   },
                 ],
                 ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
-                resources: resourceRequirements(o.resources),
+                resources: resourceRequirements(o.resources, { request: '64Mi', limit: '256Mi' }),
                 securityContext: restrictedContainerSecurityContext(REDIS_IMAGE_UID),
                 livenessProbe: {
                   tcpSocket: { port: k8s.IntOrString.fromString('redis') },

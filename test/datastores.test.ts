@@ -115,14 +115,20 @@ describe('level 1 datastores (development, 99 %)', () => {
       'merlai-redis-dev-credentials',
     ]);
     for (const s of secrets) expect(s.metadata.annotations['merlai.io/development-only']).toBe('true');
-    const refs = podTemplates(objects).flatMap(([, t]) =>
-      (t.spec.containers as KubeObject[]).flatMap((c) =>
-        (c.env ?? []).map((e: KubeObject) => e.valueFrom?.secretKeyRef),
+    // Every key a pod reads, through its environment or a Secret volume, exists.
+    const refs = podTemplates(objects).flatMap(([, t]) => [
+      ...(t.spec.containers as KubeObject[]).flatMap((c) =>
+        (c.env ?? []).map((e: KubeObject) => e.valueFrom?.secretKeyRef).filter(Boolean),
       ),
-    );
-    for (const ref of refs.filter(Boolean)) {
+      ...(t.spec.volumes ?? [])
+        .filter((v: KubeObject) => v.secret)
+        .flatMap((v: KubeObject) =>
+          v.secret.items.map((i: KubeObject) => ({ name: v.secret.secretName, key: i.key })),
+        ),
+    ]);
+    expect(refs.length).toBeGreaterThanOrEqual(4);
+    for (const ref of refs)
       expect(Object.keys(find(objects, 'Secret', ref.name).stringData)).toContain(ref.key);
-    }
   });
 
   test('the API reads DATABASE_URL and the Redis password from those Secrets', () => {
@@ -363,8 +369,13 @@ describe.each(LEVELS)('every level: %s', (level) => {
           readOnlyRootFilesystem: true,
           capabilities: { drop: ['ALL'] },
         });
-        expect(c.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
-        expect(c.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+        const all = {
+          cpu: expect.any(String),
+          memory: expect.any(String),
+          'ephemeral-storage': expect.any(String),
+        };
+        expect(c.resources.requests).toEqual(all);
+        expect(c.resources.limits).toEqual(all);
         expect(isPinned(parseImage(c.image)!)).toBe(true);
         // Long-running servers are probed; Jobs end on their own, bounded by activeDeadlineSeconds.
         if (!name.startsWith('CronJob/')) expect(c.readinessProbe && c.livenessProbe).toBeTruthy();
