@@ -66,7 +66,7 @@ export class MerlaiDatastores extends Construct {
     if (props.api) {
       const { secretName, uriKey } = this.postgres.connection;
       props.api.addEnv('DATABASE_URL', EnvValue.fromSecretKey(secretName, uriKey));
-      for (const [name, value] of this.redis.clientEnv) props.api.addEnv(name, value);
+      for (const { name, value } of this.redis.clientEnv) props.api.addEnv(name, value);
     }
   }
 }

@@ -2,20 +2,22 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ApiResourceOverrides } from './api';
 import {
-  isIpv4,
   quantity,
   requireAtLeast,
-  requireCidr,
   requireDnsSubdomain,
   requirePinnedImage,
-  requirePort,
   requirePositiveQuantity,
-  requireSecretKey,
   resolveResources,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from './container-support';
+import {
+  DEVELOPMENT_PASSWORD,
+  developmentSecret,
+  externalDatastore,
+  rejectWithExternal,
+} from './datastore-support';
 import type { DatastoreEndpoint } from './endpoints';
 import { invalidProp, requireDnsLabel } from './errors';
 import { selectorLabels } from './labels';
@@ -40,8 +42,6 @@ export const POSTGRES_URI_KEY = 'uri';
 export const CNPG_METRICS_PORT = 9187;
 /** The Barman Cloud plugin that archives WAL and takes base backups into an object store. */
 export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
-/** Development-only credentials of Level 1, committed in plain text on purpose. */
-const DEV_PASSWORD = 'merlai-dev-password-not-secret';
 const PGDATA_MOUNT = '/var/lib/postgresql/data';
 const CREDENTIALS_MOUNT = '/etc/merlai-postgres';
 
@@ -161,9 +161,26 @@ export class MerlaiPostgres extends Construct {
     const instance = requireDnsLabel(this, TYPE, 'instance', props.instance ?? 'merlai');
 
     if (props.external) {
-      this.rejectInClusterProps(props);
+      rejectWithExternal(this, TYPE, props, [
+        'instances',
+        'synchronousReplicas',
+        'storageSize',
+        'storageClassName',
+        'resources',
+        'image',
+        'objectStore',
+      ]);
+      const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
+        serviceName: POSTGRES_NAME,
+        portName: 'postgres',
+        defaultPort: POSTGRES_PORT,
+        holds: 'the connection URI',
+        keyProp: 'uriKey',
+        key: props.external.uriKey ?? POSTGRES_URI_KEY,
+      });
       this.instances = 0;
-      [this.connection, this.endpoint] = this.external(props.external);
+      this.connection = { secretName: props.external.secretName, uriKey: secretKey };
+      this.endpoint = endpoint;
       return;
     }
 
@@ -271,67 +288,6 @@ export class MerlaiPostgres extends Construct {
     });
   }
 
-  private rejectInClusterProps(props: MerlaiPostgresProps): void {
-    const inCluster = [
-      'instances',
-      'synchronousReplicas',
-      'storageSize',
-      'storageClassName',
-      'resources',
-      'image',
-      'objectStore',
-    ] as const;
-    for (const prop of inCluster) {
-      if (props[prop] !== undefined) {
-        invalidProp(
-          this,
-          TYPE,
-          prop,
-          props[prop],
-          "has no effect with 'external' (nothing is deployed); remove it or remove 'external'",
-        );
-      }
-    }
-  }
-
-  private external(o: ExternalPostgresOptions): [PostgresConnection, DatastoreEndpoint] {
-    if (isIpv4(o.host)) {
-      invalidProp(
-        this,
-        TYPE,
-        'external.host',
-        o.host,
-        "expected a DNS name (an ExternalName Service cannot point at an IP address); give the address to the Secret's URI and its range to 'external.cidr'",
-      );
-    }
-    requireDnsSubdomain(this, TYPE, 'external.host', o.host);
-    const port = requirePort(this, TYPE, 'external.port', o.port ?? POSTGRES_PORT);
-    if (o.secretName === undefined || o.secretName === '') {
-      invalidProp(
-        this,
-        TYPE,
-        'external.secretName',
-        o.secretName,
-        "expected the name of an existing Secret holding the connection URI (key 'uri'): credentials never go into the chart",
-      );
-    }
-    requireDnsSubdomain(this, TYPE, 'external.secretName', o.secretName);
-    const uriKey = requireSecretKey(this, TYPE, 'external.uriKey', o.uriKey ?? POSTGRES_URI_KEY);
-    const cidr = o.cidr === undefined ? undefined : requireCidr(this, TYPE, 'external.cidr', o.cidr);
-    new k8s.KubeService(this, 'service', {
-      metadata: { name: POSTGRES_NAME },
-      spec: {
-        type: 'ExternalName',
-        externalName: o.host,
-        ports: [{ name: 'postgres', port, protocol: 'TCP' }],
-      },
-    });
-    return [
-      { secretName: o.secretName, uriKey },
-      { port, externalCidr: cidr },
-    ];
-  }
-
   private standalone(
     labels: Record<string, string>,
     o: {
@@ -342,28 +298,16 @@ export class MerlaiPostgres extends Construct {
     },
   ): void {
     const secretName = this.connection.secretName;
-    const url = `postgresql://${POSTGRES_DATABASE}:${DEV_PASSWORD}@${POSTGRES_NAME}:${POSTGRES_PORT}/${POSTGRES_DATABASE}`;
-    new k8s.KubeSecret(this, 'dev-credentials', {
-      metadata: {
-        name: secretName,
-        labels,
-        annotations: {
-          'merlai.io/development-only': 'true',
-          'merlai.io/warning':
-            'Development credentials, committed in plain text on purpose. Level 1 only: Levels 2 and 3 reference Secrets that CloudNativePG or the platform create.',
-        },
-      },
-      type: 'kubernetes.io/basic-auth',
-      // The keys of CloudNativePG's <cluster>-app Secret, so clients read the same keys at every level.
-      stringData: {
-        username: POSTGRES_DATABASE,
-        user: POSTGRES_DATABASE,
-        password: DEV_PASSWORD,
-        dbname: POSTGRES_DATABASE,
-        host: POSTGRES_NAME,
-        port: String(POSTGRES_PORT),
-        uri: url,
-      },
+    const url = `postgresql://${POSTGRES_DATABASE}:${DEVELOPMENT_PASSWORD}@${POSTGRES_NAME}:${POSTGRES_PORT}/${POSTGRES_DATABASE}`;
+    // The keys of CloudNativePG's <cluster>-app Secret, so clients read the same keys at every level.
+    developmentSecret(this, secretName, labels, 'kubernetes.io/basic-auth', {
+      username: POSTGRES_DATABASE,
+      user: POSTGRES_DATABASE,
+      password: DEVELOPMENT_PASSWORD,
+      dbname: POSTGRES_DATABASE,
+      host: POSTGRES_NAME,
+      port: String(POSTGRES_PORT),
+      uri: url,
     });
 
     new k8s.KubeServiceAccount(this, 'service-account', {

@@ -2,19 +2,22 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { type ApiResourceOverrides, EnvValue } from './api';
 import {
-  isIpv4,
   quantity,
   requireAtLeast,
-  requireCidr,
   requireDnsSubdomain,
   requirePinnedImage,
-  requirePort,
   requireSecretKey,
   resolveResources,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from './container-support';
+import {
+  DEVELOPMENT_PASSWORD,
+  developmentSecret,
+  externalDatastore,
+  rejectWithExternal,
+} from './datastore-support';
 import type { DatastoreEndpoint } from './endpoints';
 import { invalidProp, requireDnsLabel } from './errors';
 import { selectorLabels } from './labels';
@@ -46,7 +49,6 @@ export const SENTINEL_PORT = 26379;
 export const REDIS_EXPORTER_PORT = 9121;
 /** Share of the container's memory limit Redis may fill before it evicts (the rest: buffers, fragmentation). */
 export const REDIS_MAXMEMORY_SHARE = 0.75;
-const DEV_PASSWORD = 'merlai-dev-password-not-secret';
 const SENTINEL_RESOURCES: ResourceProfile = {
   cpuRequest: '50m',
   memoryRequest: '64Mi',
@@ -62,6 +64,12 @@ const EXPORTER_RESOURCES: ResourceProfile = {
 
 type RedisReplicationModule = typeof import('../imports/redisreplication-redis.redis.opstreelabs.in');
 type PodMonitorModule = typeof import('../imports/podmonitor-monitoring.coreos.com');
+
+/** An environment variable a Redis client needs. */
+export interface RedisClientVariable {
+  readonly name: string;
+  readonly value: EnvValue;
+}
 
 /** A Redis the platform runs elsewhere (a managed cache): nothing is deployed. */
 export interface ExternalRedisOptions {
@@ -145,7 +153,7 @@ export class MerlaiRedis extends Construct {
    * The variables a client needs, in order: `REDIS_PASSWORD` from its Secret and `REDIS_URL`, which
    * embeds it through Kubernetes' `$(REDIS_PASSWORD)` expansion; or `REDIS_URL` from an external Secret.
    */
-  public readonly clientEnv: ReadonlyArray<readonly [string, EnvValue]>;
+  public readonly clientEnv: RedisClientVariable[];
   /** Where the server's pods are, for the network policies. */
   public readonly endpoint: DatastoreEndpoint;
   /** `maxmemory` in bytes (0 when external). */
@@ -157,9 +165,28 @@ export class MerlaiRedis extends Construct {
     const instance = requireDnsLabel(this, TYPE, 'instance', props.instance ?? 'merlai');
 
     if (props.external) {
-      this.rejectInClusterProps(props);
+      rejectWithExternal(this, TYPE, props, [
+        'mode',
+        'instances',
+        'sentinels',
+        'resources',
+        'image',
+        'passwordSecretName',
+        'passwordSecretKey',
+      ]);
+      const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
+        serviceName: REDIS_NAME,
+        portName: 'redis',
+        defaultPort: REDIS_PORT,
+        holds: 'the Redis URL',
+        keyProp: 'urlKey',
+        key: props.external.urlKey ?? 'url',
+      });
       this.maxMemoryBytes = 0;
-      [this.clientEnv, this.endpoint] = this.external(props.external);
+      this.clientEnv = [
+        { name: 'REDIS_URL', value: EnvValue.fromSecretKey(props.external.secretName, secretKey) },
+      ];
+      this.endpoint = endpoint;
       return;
     }
 
@@ -240,13 +267,14 @@ export class MerlaiRedis extends Construct {
     );
     const host = replicated ? `${REDIS_NAME}-master` : REDIS_NAME;
     this.clientEnv = [
-      ['REDIS_PASSWORD', EnvValue.fromSecretKey(passwordSecret, passwordKey)],
+      { name: 'REDIS_PASSWORD', value: EnvValue.fromSecretKey(passwordSecret, passwordKey) },
       // Kubernetes expands $(REDIS_PASSWORD) from the variable above (defined earlier in the list).
-      ['REDIS_URL', EnvValue.fromValue(`redis://:$(REDIS_PASSWORD)@${host}:${REDIS_PORT}/0`)],
+      { name: 'REDIS_URL', value: EnvValue.fromValue(`redis://:$(REDIS_PASSWORD)@${host}:${REDIS_PORT}/0`) },
     ];
 
     const labels = selectorLabels(REDIS_NAME, 'cache', instance);
-    if (devSecret) this.devCredentials(passwordSecret, passwordKey, labels);
+    if (devSecret)
+      developmentSecret(this, passwordSecret, labels, 'Opaque', { [passwordKey]: DEVELOPMENT_PASSWORD });
     const config = { name: `${REDIS_NAME}-config`, cache: redisCacheConfig(this.maxMemoryBytes) };
 
     if (!replicated) {
@@ -278,76 +306,6 @@ export class MerlaiRedis extends Construct {
       config,
       passwordSecret,
       passwordKey,
-    });
-  }
-
-  private rejectInClusterProps(props: MerlaiRedisProps): void {
-    const inCluster = [
-      'mode',
-      'instances',
-      'sentinels',
-      'resources',
-      'image',
-      'passwordSecretName',
-      'passwordSecretKey',
-    ] as const;
-    for (const prop of inCluster) {
-      if (props[prop] !== undefined) {
-        invalidProp(
-          this,
-          TYPE,
-          prop,
-          props[prop],
-          "has no effect with 'external' (nothing is deployed); remove it or remove 'external'",
-        );
-      }
-    }
-  }
-
-  private external(o: ExternalRedisOptions): [Array<[string, EnvValue]>, DatastoreEndpoint] {
-    if (isIpv4(o.host)) {
-      invalidProp(
-        this,
-        TYPE,
-        'external.host',
-        o.host,
-        "expected a DNS name (an ExternalName Service cannot point at an IP address); give the address to the Secret's URL and its range to 'external.cidr'",
-      );
-    }
-    requireDnsSubdomain(this, TYPE, 'external.host', o.host);
-    const port = requirePort(this, TYPE, 'external.port', o.port ?? REDIS_PORT);
-    if (o.secretName === undefined || o.secretName === '') {
-      invalidProp(
-        this,
-        TYPE,
-        'external.secretName',
-        o.secretName,
-        "expected the name of an existing Secret holding the Redis URL (key 'url'): credentials never go into the chart",
-      );
-    }
-    requireDnsSubdomain(this, TYPE, 'external.secretName', o.secretName);
-    const urlKey = requireSecretKey(this, TYPE, 'external.urlKey', o.urlKey ?? 'url');
-    const cidr = o.cidr === undefined ? undefined : requireCidr(this, TYPE, 'external.cidr', o.cidr);
-    new k8s.KubeService(this, 'service', {
-      metadata: { name: REDIS_NAME },
-      spec: { type: 'ExternalName', externalName: o.host, ports: [{ name: 'redis', port, protocol: 'TCP' }] },
-    });
-    return [[['REDIS_URL', EnvValue.fromSecretKey(o.secretName, urlKey)]], { port, externalCidr: cidr }];
-  }
-
-  private devCredentials(name: string, key: string, labels: Record<string, string>): void {
-    new k8s.KubeSecret(this, 'dev-credentials', {
-      metadata: {
-        name,
-        labels,
-        annotations: {
-          'merlai.io/development-only': 'true',
-          'merlai.io/warning':
-            'Development credentials, committed in plain text on purpose. Level 1 only: Levels 2 and 3 reference a Secret the platform creates.',
-        },
-      },
-      type: 'Opaque',
-      stringData: { [key]: DEV_PASSWORD },
     });
   }
 
