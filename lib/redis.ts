@@ -113,12 +113,15 @@ export interface RedisOptions {
    */
   readonly image?: string;
   /**
-   * Existing Secret holding the Redis password (URL-safe, e.g. `openssl rand -hex 32`).
+   * Existing Secret holding the Redis password (for the servers) and the clients' URL, which embeds
+   * it: `redis://:PASSWORD@merlai-redis-master:6379/0` in replication mode (`merlai-redis` standalone).
    * @default - Level 1: a generated development Secret `merlai-redis-dev-credentials`; Levels 2 and 3: 'merlai-redis-auth', which the platform creates
    */
-  readonly passwordSecretName?: string;
+  readonly secretName?: string;
   /** @default 'password' */
-  readonly passwordSecretKey?: string;
+  readonly passwordKey?: string;
+  /** @default 'url' */
+  readonly urlKey?: string;
   /**
    * Namespace of the OT-Container-Kit redis-operator, which must reach the Redis and Sentinel pods.
    * @default 'ot-operators'
@@ -144,15 +147,13 @@ export interface MerlaiRedisProps extends RedisOptions {
 /**
  * The cache: Level 1 one `redis-server` configured as an LRU cache without persistence; Levels 2
  * and 3 a primary with replicas and Sentinel through the redis-operator, reached through its
- * `merlai-redis-master` Service; or an external server. Clients read `clientEnv`.
+ * `merlai-redis-master` Service; or an external server. Clients read `clientEnv`: a `REDIS_URL`
+ * from a Secret (Compose and Kubernetes alike, no `$(VAR)` expansion).
  */
 export class MerlaiRedis extends Construct {
   public readonly name = REDIS_NAME;
   public readonly mode?: RedisMode;
-  /**
-   * The variables a client needs, in order: `REDIS_PASSWORD` from its Secret and `REDIS_URL`, which
-   * embeds it through Kubernetes' `$(REDIS_PASSWORD)` expansion; or `REDIS_URL` from an external Secret.
-   */
+  /** The variables a client needs: `REDIS_URL` from a Secret. */
   public readonly clientEnv: RedisClientVariable[];
   /** Where the server's pods are, for the network policies. */
   public readonly endpoint: DatastoreEndpoint;
@@ -171,8 +172,9 @@ export class MerlaiRedis extends Construct {
         'sentinels',
         'resources',
         'image',
-        'passwordSecretName',
-        'passwordSecretKey',
+        'secretName',
+        'passwordKey',
+        'urlKey',
       ]);
       const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
         serviceName: REDIS_NAME,
@@ -252,29 +254,25 @@ export class MerlaiRedis extends Construct {
       'operatorNamespace',
       props.operatorNamespace ?? 'ot-operators',
     );
-    const passwordKey = requireSecretKey(
-      this,
-      TYPE,
-      'passwordSecretKey',
-      props.passwordSecretKey ?? 'password',
-    );
-    const devSecret = props.passwordSecretName === undefined && d.developmentCredentials;
+    const passwordKey = requireSecretKey(this, TYPE, 'passwordKey', props.passwordKey ?? 'password');
+    const urlKey = requireSecretKey(this, TYPE, 'urlKey', props.urlKey ?? 'url');
+    const devSecret = props.secretName === undefined && d.developmentCredentials;
     const passwordSecret = requireDnsSubdomain(
       this,
       TYPE,
-      'passwordSecretName',
-      props.passwordSecretName ?? (devSecret ? `${REDIS_NAME}-dev-credentials` : `${REDIS_NAME}-auth`),
+      'secretName',
+      props.secretName ?? (devSecret ? `${REDIS_NAME}-dev-credentials` : `${REDIS_NAME}-auth`),
     );
-    const host = replicated ? `${REDIS_NAME}-master` : REDIS_NAME;
-    this.clientEnv = [
-      { name: 'REDIS_PASSWORD', value: EnvValue.fromSecretKey(passwordSecret, passwordKey) },
-      // Kubernetes expands $(REDIS_PASSWORD) from the variable above (defined earlier in the list).
-      { name: 'REDIS_URL', value: EnvValue.fromValue(`redis://:$(REDIS_PASSWORD)@${host}:${REDIS_PORT}/0`) },
-    ];
+    this.clientEnv = [{ name: 'REDIS_URL', value: EnvValue.fromSecretKey(passwordSecret, urlKey) }];
 
     const labels = selectorLabels(REDIS_NAME, 'cache', instance);
-    if (devSecret)
-      developmentSecret(this, passwordSecret, labels, 'Opaque', { [passwordKey]: DEVELOPMENT_PASSWORD });
+    if (devSecret) {
+      const host = replicated ? `${REDIS_NAME}-master` : REDIS_NAME;
+      developmentSecret(this, passwordSecret, labels, 'Opaque', {
+        [passwordKey]: DEVELOPMENT_PASSWORD,
+        [urlKey]: `redis://:${DEVELOPMENT_PASSWORD}@${host}:${REDIS_PORT}/0`,
+      });
+    }
     const config = { name: `${REDIS_NAME}-config`, cache: redisCacheConfig(this.maxMemoryBytes) };
 
     if (!replicated) {
@@ -367,10 +365,16 @@ export class MerlaiRedis extends Construct {
                 name: 'redis',
                 image: o.image,
                 imagePullPolicy: 'IfNotPresent',
-                command: ['redis-server'],
+                // The password from the environment (redis-server then hides its arguments behind
+                // its process title); arguments given to the container are appended.
+                command: [
+                  'sh',
+                  '-c',
+                  'exec redis-server /etc/redis/redis.conf --requirepass "$REDIS_PASSWORD" "$@"',
+                  'redis-server',
+                ],
                 // Redis's `dir` defaults to the working directory: the scratch volume.
                 workingDir: '/data',
-                args: ['/etc/redis/redis.conf', '--requirepass', '$(REDIS_PASSWORD)'],
                 env: [
                   {
                     name: 'REDIS_PASSWORD',
@@ -387,14 +391,10 @@ export class MerlaiRedis extends Construct {
                   timeoutSeconds: 3,
                   failureThreshold: 3,
                 },
+                // Ready once the server answers a command (without the password the answer is a
+                // NOAUTH error, and redis-cli exits 0); refused connections fail the probe.
                 readinessProbe: {
-                  exec: {
-                    command: [
-                      'sh',
-                      '-c',
-                      `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p ${REDIS_PORT} ping | grep -q PONG`,
-                    ],
-                  },
+                  exec: { command: ['redis-cli', '-h', '127.0.0.1', '-p', String(REDIS_PORT), 'ping'] },
                   periodSeconds: 5,
                   timeoutSeconds: 3,
                   failureThreshold: 3,

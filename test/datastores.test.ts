@@ -8,6 +8,7 @@ import {
   LEVEL_PROFILES,
   MerlaiDatastores,
   type MerlaiDatastoresProps,
+  type MerlaiLevelChartProps,
   parseImage,
   parseQuantity,
   RESTORE_NAME,
@@ -15,6 +16,7 @@ import {
 } from '../lib';
 import { selectorLabels } from '../lib/labels';
 import { cronJobContainer } from './support/jobs';
+import { schemaErrors } from './support/k8s-schema';
 import { apiContainer, find, type KubeObject, LEVELS, levelChart, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
@@ -131,14 +133,17 @@ describe('level 1 datastores (development, 99 %)', () => {
       expect(Object.keys(find(objects, 'Secret', ref.name).stringData)).toContain(ref.key);
   });
 
-  test('the API reads DATABASE_URL and the Redis password from those Secrets', () => {
+  test('the API reads DATABASE_URL and REDIS_URL from those Secrets; the URLs name the Services', () => {
     expect(envVar(objects, 'DATABASE_URL')?.valueFrom).toEqual({
       secretKeyRef: { name: 'merlai-postgres-dev-credentials', key: 'uri' },
     });
-    expect(envVar(objects, 'REDIS_PASSWORD')?.valueFrom).toEqual({
-      secretKeyRef: { name: 'merlai-redis-dev-credentials', key: 'password' },
+    expect(envVar(objects, 'REDIS_URL')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'merlai-redis-dev-credentials', key: 'url' },
     });
-    expect(envVar(objects, 'REDIS_URL')?.value).toBe('redis://:$(REDIS_PASSWORD)@merlai-redis:6379/0');
+    const redis = find(objects, 'Secret', 'merlai-redis-dev-credentials').stringData;
+    expect(redis.url).toBe(`redis://:${redis.password}@merlai-redis:6379/0`);
+    const postgres = find(objects, 'Secret', 'merlai-postgres-dev-credentials').stringData;
+    expect(postgres.uri).toBe(`postgresql://merlai:${postgres.password}@merlai-postgres:5432/merlai`);
   });
 
   test('no operator resources, and no generated CRD binding loaded to synthesize Level 1', () => {
@@ -271,11 +276,13 @@ describe.each([STAGING, PRODUCTION])('%s: no secret value', (level) => {
     });
   });
 
-  test('REDIS_URL points at the current primary (merlai-redis-master) and expands REDIS_PASSWORD, defined before it', () => {
-    const env = apiEnv(objects).map((e) => e.name);
-    expect(env.indexOf('REDIS_PASSWORD')).toBeGreaterThanOrEqual(0);
-    expect(env.indexOf('REDIS_PASSWORD')).toBeLessThan(env.indexOf('REDIS_URL'));
-    expect(envVar(objects, 'REDIS_URL')?.value).toBe('redis://:$(REDIS_PASSWORD)@merlai-redis-master:6379/0');
+  test('REDIS_URL comes from the Secret merlai-redis-auth, whose password the Redis servers use', () => {
+    expect(envVar(objects, 'REDIS_URL')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'merlai-redis-auth', key: 'url' },
+    });
+    expect(envVar(objects, 'REDIS_PASSWORD')).toBeUndefined();
+    const rr = find(objects, 'RedisReplication', 'merlai-redis');
+    expect(rr.spec.kubernetesConfig.redisSecret).toEqual({ name: 'merlai-redis-auth', key: 'password' });
   });
 });
 
@@ -449,6 +456,36 @@ describe.each(LEVELS)('every level: %s', (level) => {
     const restorePods = find(objects, 'CronJob', RESTORE_NAME).spec.jobTemplate.spec.template.metadata.labels;
     expect(restorePods).toMatchObject(endpoints.backupPodLabels!);
   });
+});
+
+describe('variants outside dist/', () => {
+  test.each<[string, AvailabilityLevel, MerlaiLevelChartProps]>([
+    [
+      'Level 2 with an object store',
+      STAGING,
+      { datastores: { postgres: { objectStore: { objectStoreName: 's3' } } } },
+    ],
+    [
+      'Level 1 with a replicated Redis',
+      DEVELOPMENT,
+      { datastores: { redis: { mode: RedisMode.REPLICATION } } },
+    ],
+    [
+      'Level 3 on external servers',
+      PRODUCTION,
+      {
+        datastores: {
+          postgres: { external: { host: 'db.example.com', secretName: 'db', cidr: '10.0.0.0/8' } },
+          redis: { external: { host: 'cache.example.com', secretName: 'cache' } },
+        },
+      },
+    ],
+  ])(
+    '%s: every object valid against its schema (custom resources: the CRD, unknown fields rejected)',
+    (_t, level, props) => {
+      expect(synthLevel(level, props).flatMap(schemaErrors)).toEqual([]);
+    },
+  );
 });
 
 describe('operator namespaces', () => {

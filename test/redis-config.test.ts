@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AvailabilityLevel, parseQuantity, REDIS_MAXMEMORY_SHARE } from '../lib';
-import { distObjects } from './support/jobs';
+import { containerEnv, distObjects, localPaths } from './support/jobs';
 import {
   freePort,
   haveBinary,
@@ -54,19 +54,19 @@ run('level 1 Redis (ConfigMap merlai-redis-config, Deployment merlai-redis) in r
     dir = mkdtempSync(path.join(os.tmpdir(), 'merlai-redis-'));
     const config = find(objects, 'ConfigMap', 'merlai-redis-config').data;
     for (const [file, text] of Object.entries(config)) writeFileSync(path.join(dir, file), text as string);
-    // The container's own arguments, with the mounted path moved to the local copy and $(VAR)
-    // expanded from its environment (the development Secret); a free loopback port stands in for
-    // the pod's network and a temporary directory for its working directory (the emptyDir).
-    const args = (container.args as string[]).map((a) =>
-      a.startsWith(`${mount}/`)
-        ? path.join(dir, a.slice(mount.length + 1))
-        : a.replace('$(REDIS_PASSWORD)', password),
-    );
+    // The container's own command and environment (the password from the development Secret), the
+    // mounted configuration moved to the local copy; a free loopback port (the container's extra
+    // arguments) and a temporary working directory stand in for the pod's network and emptyDir.
+    const secrets = {
+      'merlai-redis-dev-credentials': find(objects, 'Secret', 'merlai-redis-dev-credentials').stringData,
+    };
+    const env = {
+      ...containerEnv(container, secrets, { [mount]: dir }),
+      PATH: `${path.dirname(REDIS_SERVER)}:/usr/bin:/bin`,
+    };
+    const argv = (container.command as string[]).map((a) => localPaths(a, { [mount]: dir }));
     const port = await freePort();
-    expect(container.workingDir).toBe(
-      container.volumeMounts.find((m: KubeObject) => m.name === 'data').mountPath,
-    );
-    server = await startRedis(args[0], port, [...args.slice(1), '--port', String(port)], dir);
+    server = await startRedis([...argv, '--port', String(port)], port, dir, env);
     client = await RedisClient.connect(port);
   });
   afterAll(async () => {
@@ -75,9 +75,11 @@ run('level 1 Redis (ConfigMap merlai-redis-config, Deployment merlai-redis) in r
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the container runs redis-server on the mounted redis.conf', () => {
-    expect(container.command).toEqual(['redis-server']);
-    expect(container.args[0]).toBe(`${mount}/redis.conf`);
+  test('the container runs redis-server on the mounted redis.conf, in the scratch volume', () => {
+    expect(container.command.join(' ')).toContain(`exec redis-server ${mount}/redis.conf`);
+    expect(container.workingDir).toBe(
+      container.volumeMounts.find((m: KubeObject) => m.name === 'data').mountPath,
+    );
   });
 
   test('the configuration loads and the server requires the password from the Secret', async () => {
@@ -150,7 +152,11 @@ describe.each([AvailabilityLevel.STAGING, AvailabilityLevel.PRODUCTION])('%s', (
       const file = path.join(dir, 'redis-additional.conf');
       writeFileSync(file, configMap.data['redis-additional.conf']);
       const port = await freePort();
-      server = await startRedis(file, port, ['--port', String(port), '--bind', '127.0.0.1'], dir);
+      server = await startRedis(
+        [REDIS_SERVER, file, '--port', String(port), '--bind', '127.0.0.1'],
+        port,
+        dir,
+      );
       client = await RedisClient.connect(port);
     });
     afterAll(async () => {

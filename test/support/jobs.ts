@@ -38,12 +38,23 @@ export function containerEnv(
       env[e.name] = value;
       continue;
     }
-    let value = String(e.value);
-    for (const [mountPath, local] of Object.entries(mounts)) {
-      if (value === mountPath || value.startsWith(`${mountPath}/`))
-        value = local + value.slice(mountPath.length);
-    }
-    env[e.name] = value;
+    env[e.name] = localPaths(String(e.value), mounts);
   }
   return env;
+}
+
+/**
+ * A string of a container's spec (a value, an argument, a script) with the paths under its volume
+ * mounts moved to the local directories standing in for the volumes.
+ */
+export function localPaths(value: string, mounts: Record<string, string>): string {
+  let out = value;
+  for (const [mountPath, local] of Object.entries(mounts)) {
+    out = out.split(mountPath).reduce((acc, part, i) => {
+      if (i === 0) return part;
+      // Only whole path prefixes: "/backups" in "/backups/x", not in "/backups2".
+      return /^(\/|$|["'\s])/.test(part) ? `${acc}${local}${part}` : `${acc}${mountPath}${part}`;
+    }, '');
+  }
+  return out;
 }

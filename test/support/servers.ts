@@ -239,16 +239,16 @@ export interface RedisServer {
 }
 
 /**
- * Starts `redis-server` with a configuration file and extra command-line arguments in working
- * directory `cwd`; waits until it answers.
+ * Starts a Redis server process (`argv`: the program and its arguments) in working directory `cwd`
+ * with environment `env`; waits until it answers on `port`.
  */
 export async function startRedis(
-  configFile: string,
+  argv: string[],
   port: number,
-  args: string[],
   cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<RedisServer> {
-  const child = spawn(REDIS_SERVER, [configFile, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => {
     output += d;
