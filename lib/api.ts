@@ -1,4 +1,4 @@
-import { Duration, Lazy } from 'cdk8s';
+import { type ApiObject, Duration, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { invalidProp, requireDnsLabel, requireInteger } from './errors';
@@ -9,10 +9,14 @@ import {
   type AvailabilityLevel,
   type LevelProfile,
   levelProfile,
+  type PlacementProfile,
   type ProbeTimings,
   type ResourceProfile,
 } from './levels';
 import { parseQuantity } from './quantity';
+import type * as rolloutModule from './rollout';
+import { PreStopPause, PreStopPauseType } from './shutdown';
+import { DeploymentStrategy, type RollingUpdateOptions } from './strategy';
 
 const TYPE = 'MerlaiApi';
 
@@ -169,6 +173,29 @@ export interface MerlaiApiOptions {
    * @default - the API's name
    */
   readonly serviceAccountName?: string;
+  /**
+   * How new versions replace old ones: `DeploymentStrategy.rollingUpdate()`, `.blueGreen()` or
+   * `.canary()` (the last two need Argo Rollouts in the cluster). Whatever the strategy, a rollout
+   * keeps the level's ready pods (`minReadyApiPods` of the level table).
+   * @default DeploymentStrategy.rollingUpdate() with the level table's maxUnavailable and maxSurge
+   */
+  readonly strategy?: DeploymentStrategy;
+  /**
+   * PriorityClass of the API's pods, so the scheduler preempts less important pods for them
+   * rather than leave them pending. The class must exist in the cluster.
+   * @default - none: the cluster's default priority
+   */
+  readonly priorityClassName?: string;
+  /**
+   * The pause before SIGTERM that lets ingress-nginx stop routing to a terminating pod.
+   * @default - the level table: Levels 2 and 3 `PreStopPause.pythonSleep()` for 10 s; Level 1 none
+   */
+  readonly preStopPause?: PreStopPause;
+  /**
+   * `terminationGracePeriodSeconds`: the pre-stop pause plus the time in-flight requests get.
+   * @default - the level table: Levels 2 and 3 60 s; Level 1 Kubernetes' 30 s
+   */
+  readonly terminationGracePeriod?: Duration;
 }
 
 /** Props of `MerlaiApi`. */
@@ -191,10 +218,12 @@ const CACHE_DIR = '/var/cache/merlai';
 const STARTUP_PERIOD_SECONDS = 10;
 const ACCESS_MODE_SHARED = 'ReadWriteMany';
 const ACCESS_MODE_SINGLE_NODE = 'ReadWriteOnce';
+const KUBERNETES_DEFAULT_GRACE_SECONDS = 30;
 
 /**
  * The Merlai API: Deployment `merlai-api`, its Service, ServiceAccount, storage, and per level an
- * autoscaler, a disruption budget and an Ingress.
+ * autoscaler, a disruption budget and an Ingress; with a blue-green or canary `strategy`, an Argo
+ * Rollouts `Rollout` (and its preview or canary Service and analysis) from `lib/rollout.ts`.
  */
 export class MerlaiApi extends Construct {
   public readonly name: string;
@@ -206,8 +235,20 @@ export class MerlaiApi extends Construct {
   public readonly replicas?: number;
   /** The autoscaler's bounds, or undefined without one. */
   public readonly autoscaling?: AutoscalingProfile;
+  /**
+   * The Deployment: it holds the pod template under every strategy. With blue-green or canary an
+   * Argo Rollouts `Rollout` (`rollout`) takes the template from it and owns the pods.
+   */
   public readonly deployment: k8s.KubeDeployment;
   public readonly service: k8s.KubeService;
+  /** The deployment strategy in force. */
+  public readonly strategy: DeploymentStrategy;
+  /** The Argo Rollouts `Rollout` of a blue-green or canary strategy; undefined for a rolling update. */
+  public readonly rollout?: ApiObject;
+  /** The canary's `AnalysisTemplate`; undefined for other strategies. */
+  public readonly analysisTemplate?: ApiObject;
+  /** The workload that owns the pods and that the autoscaler scales: the Deployment or the Rollout. */
+  public readonly workloadRef: k8s.CrossVersionObjectReferenceV2;
   public readonly serviceAccountName: string;
   private readonly env = new Map<string, EnvValue>();
   private readonly extraMounts: ApiVolumeMount[] = [];
@@ -241,6 +282,11 @@ export class MerlaiApi extends Construct {
       );
     }
     this.checkDisruptionBudget(profile);
+    this.strategy = props.strategy ?? DeploymentStrategy.rollingUpdate();
+    const rolling = this.resolveRollingUpdate(this.strategy.rollingUpdateOptions, profile);
+    const shutdown = this.resolveShutdown(props, profile);
+    if (props.priorityClassName !== undefined)
+      requireDnsSubdomain(this, 'priorityClassName', props.priorityClassName);
 
     const resources = this.resolveResources(props.resources, profile.resources);
     const liveness = this.resolveProbe('liveness', props.liveness, profile.liveness);
@@ -263,17 +309,20 @@ export class MerlaiApi extends Construct {
     });
 
     const volumes = this.storageVolumes(props, profile);
+    const argo = this.strategy.usesArgoRollouts;
     this.deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: this.name, labels: this.selectorLabels },
       spec: {
-        replicas: this.replicas,
+        // Under Argo Rollouts the Rollout scales this Deployment down as its own pods become
+        // available: a fixed count here would bring the old pods back on every apply.
+        replicas: argo ? undefined : this.replicas,
         revisionHistoryLimit: 5,
         selector: { matchLabels: this.selectorLabels },
         strategy: {
           type: 'RollingUpdate',
           rollingUpdate: {
-            maxUnavailable: k8s.IntOrString.fromNumber(profile.maxUnavailable),
-            maxSurge: k8s.IntOrString.fromNumber(profile.maxSurge),
+            maxUnavailable: k8s.IntOrString.fromNumber(rolling.maxUnavailable),
+            maxSurge: k8s.IntOrString.fromNumber(rolling.maxSurge),
           },
         },
         template: {
@@ -281,6 +330,9 @@ export class MerlaiApi extends Construct {
           spec: {
             serviceAccountName: this.serviceAccountName,
             automountServiceAccountToken: false,
+            priorityClassName: props.priorityClassName,
+            terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
+            ...(profile.placement ? this.placement(profile.placement) : {}),
             securityContext: {
               runAsNonRoot: true,
               runAsUser: 1000,
@@ -331,6 +383,9 @@ export class MerlaiApi extends Construct {
                   seccompProfile: { type: 'RuntimeDefault' },
                 },
                 volumeMounts: Lazy.any({ produce: () => this.renderMounts(volumes) }),
+                lifecycle: shutdown.preStopCommand
+                  ? { preStop: { exec: { command: shutdown.preStopCommand } } }
+                  : undefined,
               },
             ],
             volumes: Lazy.any({ produce: () => this.renderVolumes(volumes) }),
@@ -339,14 +394,38 @@ export class MerlaiApi extends Construct {
       },
     });
 
+    const servicePorts: k8s.ServicePort[] = [
+      { name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' },
+    ];
     this.service = new k8s.KubeService(this, 'service', {
       metadata: { name: this.name, labels: this.selectorLabels },
       spec: {
         type: props.serviceType ?? ApiServiceType.CLUSTER_IP,
         selector: this.selectorLabels,
-        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+        ports: servicePorts,
       },
     });
+
+    this.workloadRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name };
+    if (argo) {
+      // Required here, not imported above: the Argo Rollouts bindings load only when used.
+      const { ApiRollout, ARGO_ROLLOUTS_API_VERSION } = require('./rollout') as typeof rolloutModule;
+      const r = new ApiRollout(this, 'rollout', {
+        strategy: this.strategy,
+        name: this.name,
+        selectorLabels: this.selectorLabels,
+        deploymentName: this.name,
+        replicas: this.replicas,
+        minPods: this.autoscaling?.minReplicas ?? this.replicas ?? 1,
+        serviceName: this.name,
+        servicePorts,
+        ingressName: props.ingress ? this.name : undefined,
+        profile,
+      });
+      this.rollout = r.rollout;
+      this.analysisTemplate = r.analysisTemplate;
+      this.workloadRef = { apiVersion: ARGO_ROLLOUTS_API_VERSION, kind: 'Rollout', name: this.name };
+    }
 
     if (this.autoscaling) this.createAutoscaler(this.autoscaling);
     if (profile.pdbMinAvailable !== undefined) this.createDisruptionBudget(profile.pdbMinAvailable);
@@ -477,6 +556,132 @@ export class MerlaiApi extends Construct {
     }
   }
 
+  /** The rolling update's bounds; refuses bounds that would take the level below its ready pods. */
+  private resolveRollingUpdate(
+    o: RollingUpdateOptions | undefined,
+    profile: LevelProfile,
+  ): { maxUnavailable: number; maxSurge: number } {
+    const maxUnavailable = requireInteger(
+      this,
+      TYPE,
+      'strategy.maxUnavailable',
+      o?.maxUnavailable ?? profile.maxUnavailable,
+      0,
+    );
+    const maxSurge = requireInteger(this, TYPE, 'strategy.maxSurge', o?.maxSurge ?? profile.maxSurge, 0);
+    if (maxUnavailable === 0 && maxSurge === 0) {
+      invalidProp(
+        this,
+        TYPE,
+        'strategy.maxSurge',
+        0,
+        "'strategy.maxSurge' and 'strategy.maxUnavailable' cannot both be 0: the rollout could never replace a pod",
+      );
+    }
+    const pods = this.autoscaling?.minReplicas ?? this.replicas ?? 1;
+    if (pods - maxUnavailable < profile.minReadyApiPods) {
+      invalidProp(
+        this,
+        TYPE,
+        'strategy.maxUnavailable',
+        maxUnavailable,
+        `Level ${profile.number} keeps at least ${profile.minReadyApiPods} API pods ready during a rollout; with ${pods} pods, expected at most ${pods - profile.minReadyApiPods}`,
+      );
+    }
+    return { maxUnavailable, maxSurge };
+  }
+
+  /** The pre-stop pause and grace period: the pause must leave the app time to shut down. */
+  private resolveShutdown(
+    props: MerlaiApiProps,
+    profile: LevelProfile,
+  ): { terminationGracePeriodSeconds?: number; preStopCommand?: string[] } {
+    const table = profile.shutdown;
+    const pause = props.preStopPause ?? (table ? PreStopPause.pythonSleep() : PreStopPause.none());
+    if (pause.type !== PreStopPauseType.NONE && pause.duration === undefined && !table) {
+      invalidProp(
+        this,
+        TYPE,
+        'preStopPause',
+        pause.type,
+        `Level ${profile.number} has no default pause (no Ingress in front of it): give a duration, e.g. PreStopPause.pythonSleep(Duration.seconds(10))`,
+      );
+    }
+    const pauseSeconds = seconds(pause.duration) ?? table?.preStopPauseSeconds ?? 0;
+    if (!Number.isInteger(pauseSeconds) || pauseSeconds < 0) {
+      invalidProp(
+        this,
+        TYPE,
+        'preStopPause',
+        `${pauseSeconds}s`,
+        'expected a whole number of seconds, at least 0',
+      );
+    }
+    const grace = seconds(props.terminationGracePeriod) ?? table?.terminationGracePeriodSeconds;
+    const effectiveGrace = grace ?? KUBERNETES_DEFAULT_GRACE_SECONDS;
+    if (!Number.isInteger(effectiveGrace) || effectiveGrace <= pauseSeconds) {
+      invalidProp(
+        this,
+        TYPE,
+        'terminationGracePeriod',
+        `${effectiveGrace}s`,
+        `expected whole seconds, more than the pre-stop pause (${pauseSeconds}s): Kubernetes kills the pod when the grace period ends, pause included, so the app would get no time to finish its requests`,
+      );
+    }
+    if (pause.type === PreStopPauseType.COMMAND && (pause.command ?? []).length === 0) {
+      invalidProp(this, TYPE, 'preStopPause', [], 'expected a command such as ["sleep", "10"]');
+    }
+    const commands: Partial<Record<PreStopPauseType, string[]>> = {
+      [PreStopPauseType.PYTHON]: ['python3', '-c', `import time; time.sleep(${pauseSeconds})`],
+      [PreStopPauseType.COMMAND]: pause.command,
+    };
+    return {
+      terminationGracePeriodSeconds: grace,
+      preStopCommand: pauseSeconds > 0 ? commands[pause.type] : undefined,
+    };
+  }
+
+  /**
+   * Spreads each revision's pods evenly over zones and nodes (`matchLabelKeys` keeps a rollout's
+   * new pods from piling up where the old ones leave room), and prefers nodes without an API pod.
+   * The anti-affinity is preferred, not required: required, every rollout's surge pod and every
+   * blue-green preview pod would need a node of its own.
+   */
+  private placement(p: PlacementProfile): Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'> {
+    const labelSelector = { matchLabels: this.selectorLabels };
+    // Deployments label pods with `pod-template-hash`, Argo Rollouts with `rollouts-pod-template-hash`;
+    // the scheduler ignores a key the pod does not have.
+    const matchLabelKeys = ['pod-template-hash', 'rollouts-pod-template-hash'];
+    return {
+      topologySpreadConstraints: [
+        {
+          topologyKey: 'topology.kubernetes.io/zone',
+          maxSkew: p.zoneMaxSkew,
+          whenUnsatisfiable: p.zoneWhenUnsatisfiable,
+          labelSelector,
+          matchLabelKeys,
+        },
+        {
+          topologyKey: 'kubernetes.io/hostname',
+          maxSkew: p.hostnameMaxSkew,
+          whenUnsatisfiable: p.hostnameWhenUnsatisfiable,
+          labelSelector,
+          matchLabelKeys,
+        },
+      ],
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: p.hostnameAntiAffinityWeight,
+              podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector },
+            },
+          ],
+        },
+      },
+    };
+  }
+
   private resolveResources(o: ApiResourceOverrides | undefined, base: ResourceProfile): ResourceProfile {
     const merged: ResourceProfile = { ...base, ...stripUndefined(o ?? {}) };
     for (const [prop, value] of Object.entries(merged)) {
@@ -573,7 +778,7 @@ export class MerlaiApi extends Construct {
     new k8s.KubeHorizontalPodAutoscalerV2(this, 'hpa', {
       metadata: { name: `${this.name}-hpa`, labels: this.selectorLabels },
       spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+        scaleTargetRef: this.workloadRef,
         minReplicas: a.minReplicas,
         maxReplicas: a.maxReplicas,
         metrics: [
@@ -650,4 +855,9 @@ function q(quantity: string): k8s.Quantity {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Seconds of a duration, fractions kept (cdk8s' `toSeconds()` throws on them) so validation can name them. */
+function seconds(d: Duration | undefined): number | undefined {
+  return d === undefined ? undefined : d.toMilliseconds() / 1000;
 }

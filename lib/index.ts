@@ -1,4 +1,5 @@
 export * from './api';
+export * from './compose';
 export * from './datastores';
 export * from './endpoints';
 export * from './errors';
@@ -9,4 +10,6 @@ export * from './postgres';
 export * from './postgres-backup';
 export { parseQuantity } from './quantity';
 export * from './redis';
+export * from './shutdown';
 export * from './sli';
+export * from './strategy';

@@ -75,6 +75,28 @@ export interface AutoscalingProfile {
   readonly cpuUtilizationPercent: number;
 }
 
+/** Where the API's pods may run: spread over zones and nodes so one failure takes few of them. */
+export interface PlacementProfile {
+  /** `maxSkew` of the spread over `topology.kubernetes.io/zone`. */
+  readonly zoneMaxSkew: number;
+  /** `whenUnsatisfiable` of the zone spread: `DoNotSchedule` or `ScheduleAnyway`. */
+  readonly zoneWhenUnsatisfiable: string;
+  /** `maxSkew` of the spread over `kubernetes.io/hostname`. */
+  readonly hostnameMaxSkew: number;
+  /** `whenUnsatisfiable` of the node spread. */
+  readonly hostnameWhenUnsatisfiable: string;
+  /** Weight (1–100) of the preferred pod anti-affinity on `kubernetes.io/hostname`. */
+  readonly hostnameAntiAffinityWeight: number;
+}
+
+/** How an API pod leaves: a pause while ingress-nginx stops sending to it, then the app's own shutdown. */
+export interface ShutdownProfile {
+  /** Seconds the `preStop` hook waits before Kubernetes sends SIGTERM. */
+  readonly preStopPauseSeconds: number;
+  /** `terminationGracePeriodSeconds`: the pause plus the time in-flight requests get to finish. */
+  readonly terminationGracePeriodSeconds: number;
+}
+
 /** The per-level values of the guide, read by every construct. */
 export interface LevelProfile {
   /** 1, 2 or 3, as the guide numbers the levels. */
@@ -100,6 +122,15 @@ export interface LevelProfile {
   readonly persistentStorage: boolean;
   /** PodDisruptionBudget `minAvailable`; undefined for no budget. */
   readonly pdbMinAvailable?: number;
+  /**
+   * Ready API pods the level needs at every moment, through rollouts and node drains, whatever the
+   * strategy: the availability invariant the tests compute from the synthesized objects.
+   */
+  readonly minReadyApiPods: number;
+  /** Spreading of the API's pods; undefined to leave placement to the scheduler. */
+  readonly placement?: PlacementProfile;
+  /** Graceful shutdown behind ingress-nginx; undefined for Kubernetes' defaults (no pause, 30 s). */
+  readonly shutdown?: ShutdownProfile;
   /** Whether the image must be pinned (immutable tag or digest). */
   readonly requirePinnedImage: boolean;
   /** PostgreSQL (metadata), Redis (cache) and backups. */
@@ -110,6 +141,13 @@ const GUIDE_LIVENESS = { initialDelaySeconds: 30, periodSeconds: 10 } as const;
 const GUIDE_READINESS = { initialDelaySeconds: 5, periodSeconds: 5 } as const;
 /** Kubernetes' own defaults, written out so the YAML states what the cluster will do. */
 const KUBERNETES_PROBE_DEFAULTS = { timeoutSeconds: 1, failureThreshold: 3 } as const;
+
+/**
+ * Levels 2 and 3 serve through ingress-nginx, which learns that a pod is terminating from the
+ * EndpointSlice a few seconds after the kubelet does: the pause keeps the pod serving until then
+ * (no 502s on every rollout), and the rest of the grace period lets in-flight generations finish.
+ */
+const GRACEFUL_SHUTDOWN: ShutdownProfile = { preStopPauseSeconds: 10, terminationGracePeriodSeconds: 60 };
 
 /** The level table of DESIGN.md and the operations guide. */
 export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> = {
@@ -126,6 +164,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     readiness: { ...GUIDE_READINESS, ...KUBERNETES_PROBE_DEFAULTS },
     resources: { cpuRequest: '100m', memoryRequest: '256Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
     persistentStorage: false,
+    // 99 % allows a dev cluster's drain to stop the single pod; a rollout never does (maxUnavailable 0).
+    minReadyApiPods: 0,
     requirePinnedImage: false,
     datastores: {
       developmentCredentials: true,
@@ -162,6 +202,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     resources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
     persistentStorage: true,
     pdbMinAvailable: 1,
+    minReadyApiPods: 1,
+    shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
     datastores: {
       developmentCredentials: false,
@@ -195,6 +237,17 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     resources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
     persistentStorage: true,
     pdbMinAvailable: 2,
+    minReadyApiPods: 2,
+    placement: {
+      // A zone outage must not take every pod: a pod waits (and the cluster autoscaler adds a
+      // node) rather than pile into one zone. Nodes are many: spreading over them is a preference.
+      zoneMaxSkew: 1,
+      zoneWhenUnsatisfiable: 'DoNotSchedule',
+      hostnameMaxSkew: 1,
+      hostnameWhenUnsatisfiable: 'ScheduleAnyway',
+      hostnameAntiAffinityWeight: 100,
+    },
+    shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
     datastores: {
       developmentCredentials: false,

@@ -10,6 +10,13 @@ export interface SliScope {
   readonly namespace: string;
   /** Name of the Merlai Ingress. */
   readonly ingress: string;
+  /**
+   * Only the requests ingress-nginx sent to this canary backend (its `canary` label, the upstream
+   * `<namespace>-<service>-<port>`). ingress-nginx counts a canary's requests under the stable
+   * Ingress's name, so this label is the only way to tell them apart.
+   * @default - every request of the Ingress, canary or not
+   */
+  readonly canary?: string;
 }
 
 /** Upper bounds of ingress-nginx's default request-duration histogram, in seconds. */
@@ -18,7 +25,8 @@ export const NGINX_DURATION_BUCKETS: readonly number[] = [
 ];
 
 function selector(scope: SliScope, extra = ''): string {
-  return `{namespace="${scope.namespace}",ingress="${scope.ingress}"${extra}}`;
+  const canary = scope.canary === undefined ? '' : `,canary="${scope.canary}"`;
+  return `{namespace="${scope.namespace}",ingress="${scope.ingress}"${canary}${extra}}`;
 }
 
 /** Requests per second over `window` (a PromQL duration such as `5m`). */

@@ -7,7 +7,13 @@ const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 
 function readTree(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return Object.fromEntries(
+    files.map((e) => {
+      const file = path.join(e.parentPath, e.name);
+      return [path.relative(dir, file), readFileSync(file, 'utf8')];
+    }),
+  );
 }
 
 describe('dist/', () => {
@@ -29,7 +35,8 @@ describe('dist/', () => {
     expect(readTree(path.join(tmp, 'a'))).toEqual(readTree(path.join(tmp, 'b')));
   });
 
-  test('writes one file per level', () => {
+  test('writes one file per level and the Level 1 Compose file', () => {
+    expect(readdirSync(DIST)).toContain('level1-dev.compose.yaml');
     expect(readdirSync(DIST).filter((f) => f.endsWith('.k8s.yaml'))).toEqual([
       'level1-dev.k8s.yaml',
       'level2-staging.k8s.yaml',

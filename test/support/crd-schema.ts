@@ -1,12 +1,26 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
-import { parse } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import type { KubeObject } from './synth';
 
-/** Where the operators' CRDs live (`../shared/crds` from the project root). */
-export const CRDS_DIR = process.env.MERLAI_CRDS_DIR ?? path.resolve(__dirname, '../../../shared/crds');
+/**
+ * Where the operators' CRDs live: `MERLAI_CRDS_DIR`, else `../shared/crds` from the project root,
+ * else the workplace's `/work/shared/crds` (a CI clone in a temporary folder has no sibling).
+ */
+export const CRDS_DIR = resolveCrdsDir();
+
+function resolveCrdsDir(): string {
+  const candidates = [
+    process.env.MERLAI_CRDS_DIR,
+    path.resolve(__dirname, '../../../shared/crds'),
+    '/work/shared/crds',
+  ].filter((c): c is string => Boolean(c));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`No CRD folder found; set MERLAI_CRDS_DIR. Tried: ${candidates.join(', ')}`);
+  return found;
+}
 
 type Schema = Record<string, unknown>;
 /** A compiled schema; not a type guard, so a failed check keeps the object's type. */
@@ -53,33 +67,39 @@ function goRegExp(pattern: string, flags: string): RegExp {
 }
 goRegExp.code = 'goRegExp';
 
-let schemas: Map<string, Schema> | undefined;
+const schemas = new Map<string, Schema>();
+const loadedGroups = new Set<string>();
 const validators = new Map<string, Validator>();
 const ajv = new Ajv({ allErrors: true, strict: false, code: { regExp: goRegExp as never } });
 addFormats(ajv);
 
-function load(): Map<string, Schema> {
-  const map = new Map<string, Schema>();
-  for (const file of readdirSync(CRDS_DIR).filter((f) => f.endsWith('.yaml'))) {
-    const crd = parse(readFileSync(path.join(CRDS_DIR, file), 'utf8'));
+/** Reads the CRDs of one API group (files are named `<group>_<plural>.yaml`); they are large. */
+function loadGroup(group: string): void {
+  if (loadedGroups.has(group)) return;
+  loadedGroups.add(group);
+  for (const file of readdirSync(CRDS_DIR).filter((f) => f.startsWith(`${group}_`) && f.endsWith('.yaml'))) {
+    const crd = parseYaml(readFileSync(path.join(CRDS_DIR, file), 'utf8')) as Schema & { spec: any };
     for (const version of crd.spec.versions) {
       const schema = closeSchema(version.schema.openAPIV3Schema);
       // `metadata` is checked by the API server's ObjectMeta rules, not by the CRD.
       (schema.properties as Schema).metadata = { type: 'object' };
-      map.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, schema);
+      schemas.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, schema);
     }
   }
-  return map;
+}
+
+function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 }
 
 /** True when a CRD of `../shared/crds` defines the object's kind. */
 export function isCustomResource(o: KubeObject): boolean {
-  schemas ??= load();
+  loadGroup(groupOf(o.apiVersion));
   return schemas.has(`${o.apiVersion}/${o.kind}`);
 }
 
 function validatorFor(key: string): Validator | undefined {
-  schemas ??= load();
+  loadGroup(groupOf(key));
   const schema = schemas.get(key);
   if (!schema) return undefined;
   let validate = validators.get(key);
