@@ -142,9 +142,8 @@ export class MerlaiPostgresBackup extends Construct {
     }
     this.podLabels = selectorLabels(BACKUP_NAME, 'backup', instance);
 
-    const claimName = BACKUP_CLAIM;
     new k8s.KubePersistentVolumeClaim(this, 'volume', {
-      metadata: { name: claimName, labels: this.podLabels },
+      metadata: { name: BACKUP_CLAIM, labels: this.podLabels },
       spec: {
         accessModes: ['ReadWriteOnce'],
         storageClassName: props.storageClassName,
@@ -204,7 +203,7 @@ export class MerlaiPostgresBackup extends Construct {
                 },
               ],
               volumes: [
-                { name: 'backups', persistentVolumeClaim: { claimName } },
+                { name: 'backups', persistentVolumeClaim: { claimName: BACKUP_CLAIM } },
                 { name: 'tmp', emptyDir: { sizeLimit: quantity('64Mi') } },
               ],
             },

@@ -208,8 +208,9 @@ export class MerlaiRedis extends Construct {
     }
     this.mode = mode;
     const replicated = mode === RedisMode.REPLICATION;
-    const floor = replicated ? Math.max(2, d.redisMode === RedisMode.REPLICATION ? d.redisInstances : 2) : 1;
-    const instances = props.instances ?? (replicated ? Math.max(d.redisInstances, floor) : 1);
+    // The level table's count is the floor; a replicated Redis is at least a primary and a replica.
+    const floor = replicated ? Math.max(2, d.redisMode === RedisMode.REPLICATION ? d.redisInstances : 0) : 1;
+    const instances = props.instances ?? floor;
     if (!replicated && instances !== 1) {
       invalidProp(
         this,
