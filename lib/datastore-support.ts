@@ -55,7 +55,7 @@ interface ExternalServer {
   readonly host: string;
   readonly port?: number;
   readonly secretName: string;
-  readonly cidr?: string;
+  readonly cidr: string;
 }
 
 /** How one kind of external datastore is named and read. */
@@ -103,7 +103,16 @@ export function externalDatastore(
   }
   requireDnsSubdomain(scope, constructType, 'external.secretName', o.secretName);
   const secretKey = requireSecretKey(scope, constructType, `external.${kind.keyProp}`, kind.key);
-  const cidr = o.cidr === undefined ? undefined : requireCidr(scope, constructType, 'external.cidr', o.cidr);
+  if (o.cidr === undefined) {
+    invalidProp(
+      scope,
+      constructType,
+      'external.cidr',
+      o.cidr,
+      "expected the server's address range, e.g. '10.20.0.0/16' ('/32' for one address): the network policies allow egress only there",
+    );
+  }
+  const cidr = requireCidr(scope, constructType, 'external.cidr', o.cidr);
   new k8s.KubeService(scope, 'service', {
     metadata: { name: kind.serviceName },
     spec: {

@@ -6,6 +6,10 @@ import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
 import { requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
+import { MerlaiLogging, type MerlaiLoggingOptions } from './logging';
+import { MerlaiObservability, type MerlaiObservabilityOptions } from './observability';
+import { BACKUP_NAME } from './postgres-backup';
+import { DEFAULT_KUBERNETES_API_SERVER, MerlaiSecurity, type MerlaiSecurityOptions } from './security';
 
 /** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
 export const POD_SECURITY_VERSION = 'v1.28';
@@ -33,6 +37,23 @@ export interface MerlaiLevelChartProps {
    */
   readonly api?: MerlaiApiOptions;
   /**
+   * Overrides of the logging ConfigMap (`merlai-logging`) and how the API finds it.
+   * @default - the guide's `log-config.yaml`, named by `LOG_CONFIG`
+   */
+  readonly logging?: MerlaiLoggingOptions;
+  /**
+   * Overrides of the Prometheus rules (latency threshold, metrics path, selector labels, …);
+   * used at levels whose profile has `monitoring`.
+   * @default - the level table; backup alerts for CronJob `merlai-postgres-backup`
+   */
+  readonly observability?: MerlaiObservabilityOptions;
+  /**
+   * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, API server).
+   * @default - ingress-nginx, cluster DNS in kube-system, `monitoring` where the level is monitored,
+   *   `DEFAULT_KUBERNETES_API_SERVER`
+   */
+  readonly security?: MerlaiSecurityOptions;
+  /**
    * Overrides of PostgreSQL, Redis and the backups (instances, storage, external servers, …).
    * @default - the level table
    */
@@ -44,6 +65,10 @@ export class MerlaiLevelChart extends Chart {
   public readonly profile: LevelProfile;
   public readonly namespaceName: string;
   public readonly api: MerlaiApi;
+  public readonly logging: MerlaiLogging;
+  /** The Prometheus rules; undefined at a level without monitoring. */
+  public readonly observability?: MerlaiObservability;
+  public readonly security: MerlaiSecurity;
   public readonly datastores: MerlaiDatastores;
 
   constructor(scope: Construct, id: string, level: AvailabilityLevel, props: MerlaiLevelChartProps = {}) {
@@ -65,11 +90,26 @@ export class MerlaiLevelChart extends Chart {
     ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
     this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
+    this.logging = new MerlaiLogging(this, 'logging', { ...props.logging, api: this.api });
     this.datastores = new MerlaiDatastores(this, 'datastores', {
       instance: props.api?.instance,
       ...props.datastores,
       level,
       api: this.api,
+    });
+    if (profile.monitoring) {
+      this.observability = new MerlaiObservability(this, 'observability', {
+        backupCronJobName: BACKUP_NAME,
+        ...props.observability,
+        api: this.api,
+      });
+    }
+    this.security = new MerlaiSecurity(this, 'security', {
+      monitoringNamespace: profile.monitoring ? 'monitoring' : undefined,
+      kubernetesApiServer: DEFAULT_KUBERNETES_API_SERVER,
+      ...props.security,
+      api: this.api,
+      endpoints: this.datastores.endpoints,
     });
   }
 }

@@ -133,6 +133,13 @@ export interface LevelProfile {
   readonly shutdown?: ShutdownProfile;
   /** Whether the image must be pinned (immutable tag or digest). */
   readonly requirePinnedImage: boolean;
+  /** Whether the level ships Prometheus rules (SLO and workload alerts): where Prometheus runs. */
+  readonly monitoring: boolean;
+  /**
+   * Latency SLI threshold in seconds: a request slower than this spends latency budget. A bound of
+   * ingress-nginx's request-duration histogram (`NGINX_DURATION_BUCKETS`).
+   */
+  readonly latencyThresholdSeconds: number;
   /** PostgreSQL (metadata), Redis (cache) and backups. */
   readonly datastores: DatastoreProfile;
 }
@@ -167,6 +174,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     // 99 % allows a dev cluster's drain to stop the single pod; a rollout never does (maxUnavailable 0).
     minReadyApiPods: 0,
     requirePinnedImage: false,
+    monitoring: false,
+    latencyThresholdSeconds: 10,
     datastores: {
       developmentCredentials: true,
       postgresInstances: 1,
@@ -205,6 +214,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     minReadyApiPods: 1,
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
+    monitoring: true,
+    latencyThresholdSeconds: 10,
     datastores: {
       developmentCredentials: false,
       postgresInstances: 2,
@@ -249,6 +260,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     },
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
+    monitoring: true,
+    latencyThresholdSeconds: 5,
     datastores: {
       developmentCredentials: false,
       postgresInstances: 3,

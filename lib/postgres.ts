@@ -81,10 +81,10 @@ export interface ExternalPostgresOptions {
   /** @default 'uri' (the key CloudNativePG uses) */
   readonly uriKey?: string;
   /**
-   * Address range of the server, for the network policies' egress rule.
-   * @default - none: the policies cannot narrow egress to the server
+   * Address range of the server (`10.20.0.0/16`): the network policies allow egress to it only.
+   * For a single address, `/32`.
    */
-  readonly cidr?: string;
+  readonly cidr: string;
 }
 
 /** Everything a team may override on PostgreSQL; the level table supplies the rest. */

@@ -17,6 +17,13 @@ export interface SliScope {
    * @default - every request of the Ingress, canary or not
    */
   readonly canary?: string;
+  /**
+   * The label that carries the Ingress's namespace on ingress-nginx's series. A ServiceMonitor
+   * without `honorLabels: true` (the ingress-nginx chart's default) renames it `exported_namespace`,
+   * because the scrape target's own `namespace` label wins.
+   * @default 'namespace'
+   */
+  readonly namespaceLabel?: string;
 }
 
 /** Upper bounds of ingress-nginx's default request-duration histogram, in seconds. */
@@ -26,7 +33,7 @@ export const NGINX_DURATION_BUCKETS: readonly number[] = [
 
 function selector(scope: SliScope, extra = ''): string {
   const canary = scope.canary === undefined ? '' : `,canary="${scope.canary}"`;
-  return `{namespace="${scope.namespace}",ingress="${scope.ingress}"${canary}${extra}}`;
+  return `{${scope.namespaceLabel ?? 'namespace'}="${scope.namespace}",ingress="${scope.ingress}"${canary}${extra}}`;
 }
 
 /** Requests per second over `window` (a PromQL duration such as `5m`). */

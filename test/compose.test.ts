@@ -25,9 +25,15 @@ function dockerComposeConfig(): KubeObject {
   return parseYaml(run.stdout) as KubeObject;
 }
 
-const describeWith = (bin: string) => (haveTool(bin) ? describe : describe.skip);
+// podman-compose answers --help without a podman binary (its --version asks podman).
+const describeWith = (bin: string, probe: string, install: string) =>
+  haveTool(bin, [probe], install) ? describe : describe.skip;
 
-describeWith('docker-compose')('dist/level1-dev.compose.yaml under docker-compose', () => {
+describeWith(
+  'docker-compose',
+  '--version',
+  'apt-get install docker-compose',
+)('dist/level1-dev.compose.yaml under docker-compose', () => {
   test('docker-compose config -q accepts the file', () => {
     const run = spawnSync('docker-compose', ['-f', COMPOSE, 'config', '-q'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
@@ -109,7 +115,11 @@ describeWith('docker-compose')('dist/level1-dev.compose.yaml under docker-compos
   });
 });
 
-describeWith('podman-compose')('dist/level1-dev.compose.yaml under podman-compose', () => {
+describeWith(
+  'podman-compose',
+  '--help',
+  'apt-get install podman-compose',
+)('dist/level1-dev.compose.yaml under podman-compose', () => {
   test('podman-compose parses the file and plans the containers', () => {
     // podman-compose 1.0.3 has no `config`; `--dry-run up` parses the file and prints the podman
     // commands instead of running them. A stub answers its `podman --version` check.

@@ -30,6 +30,27 @@ describe('CRD schema validator', () => {
     );
   });
 
+  test('rejects a missing required field', () => {
+    const { instances: _, ...spec } = cluster.spec;
+    expect(crdErrors({ ...cluster, spec }).join('\n')).toMatch(/must have required property 'instances'/);
+  });
+
+  test('rejects an unknown field deep inside an array item', () => {
+    const spec = { ...cluster.spec, managed: { roles: [{ name: 'app', ensure: 'present', bogus: true }] } };
+    expect(crdErrors({ ...cluster, spec }).join('\n')).toMatch(
+      /\/spec\/managed\/roles\/0 must NOT have additional.*bogus/,
+    );
+  });
+
+  test('checks an enum and an int-or-string field', () => {
+    const bad = { ...cluster.spec, primaryUpdateStrategy: 'sometimes' };
+    expect(crdErrors({ ...cluster, spec: bad }).join('\n')).toMatch(
+      /primaryUpdateStrategy must be equal to one of the allowed values/,
+    );
+    const pdb = { ...cluster.spec, resources: { limits: { cpu: 1, memory: '1Gi' } } };
+    expect(crdErrors({ ...cluster, spec: pdb })).toEqual([]);
+  });
+
   test('translates Go (?i) patterns', () => {
     const rule = {
       apiVersion: 'monitoring.coreos.com/v1',

@@ -156,12 +156,20 @@ describe('level 1 datastores (development, 99 %)', () => {
       const loaded = () => Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(`${root}/imports/`)}));
       Testing.synth(new lib.Level1DevChart(Testing.app(), 'l1')); const level1 = loaded();
       Testing.synth(new lib.Level3ProductionChart(Testing.app(), 'l3'));
-      console.log(JSON.stringify({ level1, level3: loaded().length }));`;
+      console.log(JSON.stringify({ level1, level3: loaded().map((f) => require('node:path').basename(f)) }));`;
     const out = execFileSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {
       cwd: root,
       encoding: 'utf8',
     });
-    expect(JSON.parse(out)).toEqual({ level1: [], level3: 3 });
+    const { level1, level3 } = JSON.parse(out);
+    expect(level1).toEqual([]);
+    expect(level3).toEqual(
+      expect.arrayContaining([
+        'postgresql.cnpg.io.ts',
+        'redisreplication-redis.redis.opstreelabs.in.ts',
+        'podmonitor-monitoring.coreos.com.ts',
+      ]),
+    );
   });
 });
 
@@ -476,7 +484,7 @@ describe('variants outside dist/', () => {
       {
         datastores: {
           postgres: { external: { host: 'db.example.com', secretName: 'db', cidr: '10.0.0.0/8' } },
-          redis: { external: { host: 'cache.example.com', secretName: 'cache' } },
+          redis: { external: { host: 'cache.example.com', secretName: 'cache', cidr: '10.1.0.0/24' } },
         },
       },
     ],
@@ -516,6 +524,7 @@ describe('external datastores', () => {
           host: 'merlai.cache.amazonaws.com',
           secretName: 'elasticache-merlai',
           urlKey: 'REDIS_URL',
+          cidr: '10.21.0.0/16',
         },
       },
     },
@@ -590,25 +599,36 @@ describe('bad input', () => {
     [
       'external mode without a Secret name',
       PRODUCTION,
-      { postgres: { external: { host: 'db.example.com', secretName: '' } } },
+      { postgres: { external: { host: 'db.example.com', secretName: '', cidr: '10.0.0.0/8' } } },
       /\[chart\/datastores\/postgres\] MerlaiPostgres: 'external.secretName' is ''; expected the name of an existing Secret/,
     ],
     [
       'external Redis without a Secret name',
       PRODUCTION,
-      { redis: { external: { host: 'cache.example.com' } as never } },
+      { redis: { external: { host: 'cache.example.com', cidr: '10.0.0.0/8' } as never } },
       /\[chart\/datastores\/redis\] MerlaiRedis: 'external.secretName' is undefined; expected the name of an existing Secret/,
+    ],
+    [
+      'external mode without the address range the network policies need',
+      PRODUCTION,
+      { redis: { external: { host: 'cache.example.com', secretName: 'cache' } as never } },
+      /\[chart\/datastores\/redis\] MerlaiRedis: 'external.cidr' is undefined; expected the server's address range/,
     ],
     [
       'external host given as an IP address',
       PRODUCTION,
-      { postgres: { external: { host: '10.1.2.3', secretName: 'db' } } },
+      { postgres: { external: { host: '10.1.2.3', secretName: 'db', cidr: '10.1.2.3/32' } } },
       /'external.host' is '10.1.2.3'; expected a DNS name/,
     ],
     [
       'external mode with in-cluster props',
       PRODUCTION,
-      { postgres: { instances: 3, external: { host: 'db.example.com', secretName: 'db' } } },
+      {
+        postgres: {
+          instances: 3,
+          external: { host: 'db.example.com', secretName: 'db', cidr: '10.0.0.0/8' },
+        },
+      },
       /'instances' is 3; has no effect with 'external'/,
     ],
     [

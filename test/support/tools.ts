@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 
 /**
- * Whether an external tool is on PATH. Under CI a missing tool fails the run (CI installs them all
- * through `.ci/run`); on a developer machine the tests that need it are skipped with a note.
+ * Whether a command-line tool the tests drive is installed. Locally a missing tool skips its
+ * tests (with a note); under CI (`CI` set) it fails loudly, so CI never passes by skipping.
  */
-export function haveTool(bin: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-  if (!found && process.env.CI) throw new Error(`${bin} is missing under CI: .ci/run must install it`);
-  if (!found) console.warn(`${bin} not found: skipping the tests that need it (CI installs it)`);
-  return found;
+export function haveTool(command: string, args: string[], install: string): boolean {
+  const probe = spawnSync(command, args, { encoding: 'utf8' });
+  if (probe.status === 0) return true;
+  const message = `${command} is not available (${probe.error?.message ?? probe.stderr.trim()}); install it: ${install}`;
+  if (process.env.CI) throw new Error(`CI requires ${message}`);
+  console.warn(`Skipping tests that need ${message}`);
+  return false;
 }

@@ -1,0 +1,484 @@
+import { type ApiObject, Chart, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import type * as promRule from '../imports/prometheus-rule-monitoring.coreos.com';
+import type * as serviceMonitor from '../imports/service-monitor-monitoring.coreos.com';
+import type { MerlaiApi } from './api';
+import { invalidProp, requireDnsLabel } from './errors';
+import { selectorLabels } from './labels';
+import { monthlyErrorBudgetMinutes } from './levels';
+import { errorRatio, NGINX_DURATION_BUCKETS, type SliScope, slowRatio } from './sli';
+
+const TYPE = 'MerlaiObservability';
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+// The generated bindings are heavy to load: only a level that monitors requires them.
+function promRuleBindings(): typeof promRule {
+  return require('../imports/prometheus-rule-monitoring.coreos.com');
+}
+function serviceMonitorBindings(): typeof serviceMonitor {
+  return require('../imports/service-monitor-monitoring.coreos.com');
+}
+
+/**
+ * One condition of a multi-window, multi-burn-rate alert: the error budget burns `factor` times
+ * faster than the target allows, over both the `long` and the `short` window (the short one makes
+ * the alert stop soon after the burn stops).
+ */
+export interface BurnRateCondition {
+  /** PromQL duration of the long window, e.g. `1h`. */
+  readonly long: string;
+  /** PromQL duration of the short window, e.g. `5m`. */
+  readonly short: string;
+  /** Burn rate: multiples of the error rate that would spend exactly the budget in 30 days. */
+  readonly factor: number;
+}
+
+/** A burn-rate alert: either of its conditions fires it. */
+export interface BurnRateAlert {
+  /** `page` (someone acts now) or `ticket` (someone acts within working hours). */
+  readonly response: string;
+  /** Value of the alert's `severity` label. */
+  readonly severity: string;
+  /** How long the condition must hold before the alert fires (the rule's `for`). */
+  readonly pendingFor: string;
+  readonly conditions: BurnRateCondition[];
+}
+
+/**
+ * The burn rates of the Google SRE workbook for a 30-day budget: a page when 2 % of the budget
+ * goes in an hour or 5 % in six hours, a ticket when 10 % goes in a day or 10 % in three days.
+ */
+export const BURN_RATE_ALERTS: readonly BurnRateAlert[] = [
+  {
+    response: 'page',
+    severity: 'critical',
+    pendingFor: '2m',
+    conditions: [
+      { long: '1h', short: '5m', factor: 14.4 },
+      { long: '6h', short: '30m', factor: 6 },
+    ],
+  },
+  {
+    response: 'ticket',
+    severity: 'warning',
+    pendingFor: '15m',
+    conditions: [
+      { long: '1d', short: '2h', factor: 3 },
+      { long: '3d', short: '6h', factor: 1 },
+    ],
+  },
+];
+
+/** The windows the SLI recording rules cover: every window of `BURN_RATE_ALERTS`. */
+export const SLI_WINDOWS: readonly string[] = [
+  ...new Set(BURN_RATE_ALERTS.flatMap((a) => a.conditions.flatMap((c) => [c.long, c.short]))),
+].sort((a, b) => promDurationSeconds(a) - promDurationSeconds(b));
+
+/** Everything a team may override on `MerlaiObservability`; the level table supplies the rest. */
+export interface MerlaiObservabilityOptions {
+  /**
+   * Latency SLI threshold: requests slower than this spend the latency budget. Must be a bound of
+   * ingress-nginx's request-duration histogram (`NGINX_DURATION_BUCKETS`: … 1, 2.5, 5, 10 s).
+   * @default - the level table (Level 2: 10 s, Level 3: 5 s)
+   */
+  readonly latencyThreshold?: Duration;
+  /**
+   * Fraction of requests that must be faster than `latencyThreshold`, e.g. 0.99.
+   * @default - the level's availability target
+   */
+  readonly latencyObjective?: number;
+  /**
+   * Path of the API's Prometheus metrics endpoint. When set, a ServiceMonitor scrapes it through
+   * the Service port `http`. Merlai serves no `/metrics` today.
+   * @default - no ServiceMonitor
+   */
+  readonly metricsPath?: string;
+  /**
+   * Name of the CronJob that backs up PostgreSQL, for the backup alerts (failed, or no success
+   * within `backupMaxAge`).
+   * @default - no backup alerts
+   */
+  readonly backupCronJobName?: string;
+  /**
+   * Longest time without a successful backup before an alert fires.
+   * @default Duration.hours(26) - a daily schedule plus two hours to run
+   */
+  readonly backupMaxAge?: Duration;
+  /**
+   * The label that carries the Ingress's namespace on ingress-nginx's series: `exported_namespace`
+   * when Prometheus scrapes the controller through a ServiceMonitor without `honorLabels: true`
+   * (the ingress-nginx chart's default).
+   * @default 'namespace'
+   */
+  readonly ingressNamespaceLabel?: string;
+  /**
+   * Labels your Prometheus selects PrometheusRules and ServiceMonitors by, e.g.
+   * `{ release: 'kube-prometheus-stack' }` for the kube-prometheus-stack chart's defaults.
+   * @default - none: Prometheus must select every rule and monitor of the namespace
+   */
+  readonly prometheusSelectorLabels?: { readonly [key: string]: string };
+}
+
+/** Props of `MerlaiObservability`. */
+export interface MerlaiObservabilityProps extends MerlaiObservabilityOptions {
+  /** The API whose Ingress traffic, pods and autoscaler the rules watch. */
+  readonly api: MerlaiApi;
+}
+
+/** A recording or alerting rule before it becomes a binding object. */
+interface Rule {
+  readonly record?: string;
+  readonly alert?: string;
+  readonly expr: string;
+  readonly for?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
+interface RuleGroup {
+  readonly name: string;
+  readonly rules: Rule[];
+}
+
+/** One service level objective measured at the ingress. */
+interface Slo {
+  /** `availability` or `latency`: the `slo` label and part of the names. */
+  readonly name: string;
+  readonly objective: number;
+  /** Ratio of bad requests over a window, from lib/sli.ts. */
+  readonly ratio: (window: string) => string;
+  readonly record: (window: string) => string;
+  /** What a bad request is, for the alert text. */
+  readonly bad: string;
+}
+
+/**
+ * Prometheus rules for one level, derived from its availability target: SLI recording rules and
+ * multi-window multi-burn-rate alerts for availability and latency (measured at ingress-nginx,
+ * since Merlai exposes no metrics), and workload alerts (replicas, crash loops, autoscaler,
+ * volumes, backups). Objects: PrometheusRule `merlai-api-slo` and `merlai-workload-alerts`, and a
+ * ServiceMonitor `merlai-api` when `metricsPath` is set.
+ */
+export class MerlaiObservability extends Construct {
+  public readonly sloRule: ApiObject;
+  public readonly workloadRule: ApiObject;
+  public readonly serviceMonitor?: ApiObject;
+  /** Minutes of allowed unavailability per 30 days at the level's target. */
+  public readonly monthlyErrorBudgetMinutes: number;
+
+  constructor(scope: Construct, id: string, props: MerlaiObservabilityProps) {
+    super(scope, id);
+    const api = props.api;
+    const profile = api.profile;
+    const namespace = Chart.of(api).namespace;
+    if (!namespace) {
+      invalidProp(
+        this,
+        TYPE,
+        'namespace',
+        namespace,
+        "the API's chart has no namespace; the rules select series by namespace: give the chart one",
+      );
+    }
+    if (!api.node.tryFindChild('ingress')) {
+      invalidProp(
+        this,
+        TYPE,
+        'api.ingress',
+        undefined,
+        'the SLOs are measured at the ingress-nginx controller: give the API an Ingress (`ingress: { host }`)',
+      );
+    }
+
+    const thresholdSeconds = (
+      props.latencyThreshold ?? Duration.seconds(profile.latencyThresholdSeconds)
+    ).toSeconds();
+    if (!NGINX_DURATION_BUCKETS.includes(thresholdSeconds)) {
+      invalidProp(
+        this,
+        TYPE,
+        'latencyThreshold',
+        `${thresholdSeconds}s`,
+        `expected a bound of ingress-nginx's request-duration histogram, in seconds: ${NGINX_DURATION_BUCKETS.join(', ')}`,
+      );
+    }
+    const availabilityTarget = profile.availabilityTarget;
+    const latencyObjective = props.latencyObjective ?? availabilityTarget;
+    if (!(latencyObjective > 0 && latencyObjective < 1)) {
+      invalidProp(
+        this,
+        TYPE,
+        'latencyObjective',
+        latencyObjective,
+        'expected a fraction between 0 and 1, e.g. 0.99',
+      );
+    }
+    const namespaceLabel = props.ingressNamespaceLabel ?? 'namespace';
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(namespaceLabel)) {
+      invalidProp(
+        this,
+        TYPE,
+        'ingressNamespaceLabel',
+        namespaceLabel,
+        "expected a Prometheus label name such as 'namespace' or 'exported_namespace'",
+      );
+    }
+    const backupMaxAgeSeconds = (props.backupMaxAge ?? Duration.hours(26)).toSeconds();
+    if (!(backupMaxAgeSeconds >= 3600)) {
+      invalidProp(this, TYPE, 'backupMaxAge', `${backupMaxAgeSeconds}s`, 'expected at least one hour');
+    }
+    if (props.backupCronJobName !== undefined) {
+      requireDnsLabel(this, TYPE, 'backupCronJobName', props.backupCronJobName);
+    }
+    if (props.metricsPath !== undefined && !/^\/[^\s?#]*$/.test(props.metricsPath)) {
+      invalidProp(
+        this,
+        TYPE,
+        'metricsPath',
+        props.metricsPath,
+        "expected an absolute URL path such as '/metrics'",
+      );
+    }
+
+    this.monthlyErrorBudgetMinutes = monthlyErrorBudgetMinutes(availabilityTarget);
+    const instance = api.selectorLabels['app.kubernetes.io/instance'] ?? 'merlai';
+    const discovery = { ...(props.prometheusSelectorLabels ?? {}) };
+    const sliScope: SliScope = { namespace, ingress: api.name, namespaceLabel };
+    const seriesLabels = { namespace, ingress: api.name };
+    const seriesSelector = promSelector(seriesLabels);
+
+    const slos: Slo[] = [
+      {
+        name: 'availability',
+        objective: availabilityTarget,
+        ratio: (w) => errorRatio(sliScope, w),
+        record: (w) => `merlai:slo_errors_per_request:ratio_rate${w}`,
+        bad: 'failed with a 5xx status',
+      },
+      {
+        name: 'latency',
+        objective: latencyObjective,
+        ratio: (w) => slowRatio(sliScope, w, thresholdSeconds),
+        record: (w) => `merlai:slo_slow_requests_per_request:ratio_rate${w}`,
+        bad: `took longer than ${thresholdSeconds} s`,
+      },
+    ];
+
+    const recording: RuleGroup = {
+      name: 'merlai-api-slo-recording',
+      rules: slos.flatMap((slo) =>
+        SLI_WINDOWS.map((w) => ({ record: slo.record(w), expr: slo.ratio(w), labels: seriesLabels })),
+      ),
+    };
+    const burnAlerts: RuleGroup = {
+      name: 'merlai-api-slo-alerts',
+      rules: slos.flatMap((slo) =>
+        BURN_RATE_ALERTS.map((a) => this.burnRateRule(slo, a, seriesSelector, namespace, api.name)),
+      ),
+    };
+    const workload: RuleGroup = {
+      name: 'merlai-workload-alerts',
+      rules: this.workloadRules(api, namespace, props.backupCronJobName, backupMaxAgeSeconds),
+    };
+
+    const { PrometheusRule } = promRuleBindings();
+    this.sloRule = new PrometheusRule(this, 'slo-rule', {
+      metadata: {
+        name: `${api.name}-slo`,
+        labels: { ...selectorLabels(`${api.name}-slo`, 'monitoring', instance), ...discovery },
+        annotations: {
+          'merlai.io/availability-target': String(availabilityTarget),
+          'merlai.io/monthly-error-budget-minutes': String(this.monthlyErrorBudgetMinutes),
+          'merlai.io/latency-threshold-seconds': String(thresholdSeconds),
+          'merlai.io/latency-objective': String(latencyObjective),
+        },
+      },
+      spec: { groups: [recording, burnAlerts].map(toBindingGroup) },
+    });
+    this.workloadRule = new PrometheusRule(this, 'workload-rule', {
+      metadata: {
+        name: `${instance}-workload-alerts`,
+        labels: { ...selectorLabels(`${instance}-workload-alerts`, 'monitoring', instance), ...discovery },
+      },
+      spec: { groups: [workload].map(toBindingGroup) },
+    });
+
+    if (props.metricsPath !== undefined) {
+      const { ServiceMonitor } = serviceMonitorBindings();
+      this.serviceMonitor = new ServiceMonitor(this, 'service-monitor', {
+        metadata: { name: api.name, labels: { ...api.selectorLabels, ...discovery } },
+        spec: {
+          selector: { matchLabels: { ...api.selectorLabels } },
+          endpoints: [{ port: 'http', path: props.metricsPath }],
+        },
+      });
+    }
+  }
+
+  private burnRateRule(
+    slo: Slo,
+    a: BurnRateAlert,
+    selector: string,
+    namespace: string,
+    ingress: string,
+  ): Rule {
+    const budget = 1 - slo.objective;
+    const conditions = a.conditions.map((c) => {
+      const threshold = promNumber(c.factor * budget);
+      return [
+        '(',
+        `  ${slo.record(c.long)}${selector} > ${threshold}`,
+        'and',
+        `  ${slo.record(c.short)}${selector} > ${threshold}`,
+        ')',
+      ].join('\n');
+    });
+    const title = slo.name[0].toUpperCase() + slo.name.slice(1);
+    const response = a.response[0].toUpperCase() + a.response.slice(1);
+    const paces = a.conditions.map((c) => `${c.factor}x over ${c.long} and ${c.short}`).join(', or ');
+    const lasts = a.conditions.map((c) => promNumber(30 / c.factor, 3)).join(' or ');
+    const annotations: Record<string, string> = {
+      summary: `Merlai API ${slo.name} SLO (${percent(slo.objective)}) burns its error budget too fast`,
+      description:
+        `Requests through Ingress ${namespace}/${ingress} ${slo.bad} at more than the allowed ` +
+        `${percent(budget)} (${paces}): at that pace the 30-day error budget lasts ${lasts} days.`,
+    };
+    if (slo.name === 'availability') {
+      annotations.monthly_error_budget_minutes = String(monthlyErrorBudgetMinutes(slo.objective));
+    }
+    return {
+      alert: `MerlaiApi${title}BudgetBurn${response}`,
+      expr: conditions.join('\nor\n'),
+      for: a.pendingFor,
+      labels: { severity: a.severity, slo: slo.name },
+      annotations,
+    };
+  }
+
+  private workloadRules(
+    api: MerlaiApi,
+    namespace: string,
+    backupCronJob: string | undefined,
+    backupMaxAgeSeconds: number,
+  ): Rule[] {
+    const ns = { namespace };
+    const rules: Rule[] = [
+      {
+        alert: 'MerlaiApiReplicasUnavailable',
+        expr: `kube_deployment_status_replicas_unavailable${promSelector({ ...ns, deployment: api.name })} > 0`,
+        for: '15m',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'Merlai API replicas are unavailable',
+          description: `Deployment {{ $labels.namespace }}/${api.name} has had unavailable replicas for 15 minutes.`,
+        },
+      },
+      {
+        alert: 'MerlaiPodCrashLooping',
+        expr: `max_over_time(kube_pod_container_status_waiting_reason${promSelector({ ...ns, reason: 'CrashLoopBackOff' })}[5m]) >= 1`,
+        for: '15m',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'A Merlai pod is crash-looping',
+          description:
+            'Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} has been in CrashLoopBackOff for 15 minutes.',
+        },
+      },
+    ];
+    if (api.autoscaling) {
+      const hpa = promSelector({ ...ns, horizontalpodautoscaler: `${api.name}-hpa` });
+      rules.push({
+        alert: 'MerlaiApiAutoscalerAtMaximum',
+        expr: `kube_horizontalpodautoscaler_status_current_replicas${hpa}\n  >= kube_horizontalpodautoscaler_spec_max_replicas${hpa}`,
+        for: '15m',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'The Merlai API autoscaler has run at its maximum for 15 minutes',
+          description: `HorizontalPodAutoscaler {{ $labels.namespace }}/${api.name}-hpa has held ${api.autoscaling.maxReplicas} replicas (its maximum) for 15 minutes: the API may be short of capacity. Raise 'autoscaling.maxReplicas' or find the load.`,
+        },
+      });
+    }
+    rules.push({
+      alert: 'MerlaiPersistentVolumeClaimNearlyFull',
+      expr: `kubelet_volume_stats_available_bytes${promSelector(ns)}\n  / kubelet_volume_stats_capacity_bytes${promSelector(ns)}\n  < 0.1`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'A Merlai volume is more than 90 % full',
+        description:
+          'PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 10 % free space.',
+      },
+    });
+    if (backupCronJob !== undefined) {
+      const hours = promNumber(backupMaxAgeSeconds / 3600, 4);
+      const lastSuccess = `kube_cronjob_status_last_successful_time${promSelector({ ...ns, cronjob: backupCronJob })}`;
+      rules.push(
+        {
+          alert: 'MerlaiBackupFailed',
+          expr: `kube_job_failed${promSelector({ ...ns, condition: 'true' })} > 0\nand on (namespace, job_name)\n  kube_job_owner${promSelector({ ...ns, owner_kind: 'CronJob', owner_name: backupCronJob })}`,
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: `A backup Job of CronJob ${backupCronJob} failed`,
+            description: `Job {{ $labels.namespace }}/{{ $labels.job_name }} of CronJob ${backupCronJob} failed. Read its logs, then delete the Job to clear this alert.`,
+          },
+        },
+        {
+          alert: 'MerlaiBackupNotSuccessful',
+          expr: `time() - ${lastSuccess} > ${backupMaxAgeSeconds}`,
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: `No successful backup in ${hours} hours`,
+            description: `CronJob {{ $labels.namespace }}/${backupCronJob} has not completed a backup in ${hours} hours.`,
+          },
+        },
+        {
+          alert: 'MerlaiBackupNeverSucceeded',
+          expr: `absent(${lastSuccess})`,
+          for: promDuration(backupMaxAgeSeconds),
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: `No successful backup recorded for ${hours} hours`,
+            description: `kube-state-metrics has reported no successful run of CronJob ${namespace}/${backupCronJob} for ${hours} hours: the CronJob is missing, has never succeeded, or is not monitored.`,
+          },
+        },
+      );
+    }
+    return rules;
+  }
+}
+
+function toBindingGroup(g: RuleGroup): promRule.PrometheusRuleSpecGroups {
+  const { PrometheusRuleSpecGroupsRulesExpr } = promRuleBindings();
+  return {
+    name: g.name,
+    rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
+  };
+}
+
+function promSelector(labels: Record<string, string>): string {
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
+}
+
+/** A number as PromQL and YAML readers expect it: no binary floating-point noise (0.0144, not 0.014400000000000001). */
+function promNumber(x: number, digits = 12): string {
+  return String(Number(x.toPrecision(digits)));
+}
+
+function percent(fraction: number): string {
+  return `${promNumber(fraction * 100)} %`;
+}
+
+function promDurationSeconds(d: string): number {
+  const m = /^(\d+)([smhdw])$/.exec(d);
+  if (!m) throw new Error(`not a simple PromQL duration: ${d}`);
+  return Number(m[1]) * UNIT_SECONDS[m[2]];
+}
+
+function promDuration(seconds: number): string {
+  for (const unit of ['d', 'h', 'm']) {
+    if (seconds % UNIT_SECONDS[unit] === 0) return `${seconds / UNIT_SECONDS[unit]}${unit}`;
+  }
+  return `${seconds}s`;
+}

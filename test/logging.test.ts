@@ -1,0 +1,269 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Chart, Testing } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { AvailabilityLevel, GUIDE_LOG_CONFIG, LogFormat, MerlaiApi, MerlaiLogging } from '../lib';
+import { SHARED_DIR } from './support/shared';
+import { apiContainer, find, type KubeObject, LEVELS, synthLevel } from './support/synth';
+import { haveTool } from './support/tools';
+
+const GUIDE = process.env.MERLAI_GUIDE ?? path.join(SHARED_DIR, 'seed', 'operations-guide.ja.md');
+
+/** The `merlai-logging` ConfigMap of the guide (section ログ設定), parsed from its YAML block. */
+function guideConfigMap(): KubeObject {
+  const blocks = [...readFileSync(GUIDE, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const docs = blocks.flatMap((b) => parseAllDocuments(b).map((d) => d.toJS()));
+  const found = docs.find((d) => d?.kind === 'ConfigMap' && d.metadata?.name === 'merlai-logging');
+  if (!found) throw new Error(`no ConfigMap merlai-logging in ${GUIDE}`);
+  return found;
+}
+
+/** Where the API container finds the configuration: the env var's path and the mounted ConfigMap. */
+function wiring(objects: KubeObject[]) {
+  const container = apiContainer(objects);
+  const env = Object.fromEntries(container.env.map((e: KubeObject) => [e.name, e.value]));
+  const volumes = find(objects, 'Deployment', 'merlai-api').spec.template.spec.volumes;
+  const volume = volumes.find((v: KubeObject) => v.configMap?.name === 'merlai-logging');
+  const mount = container.volumeMounts.find((m: KubeObject) => m.name === volume?.name);
+  return { env, volume, mount };
+}
+
+describe.each(LEVELS)('logging at %s', (level) => {
+  const objects = synthLevel(level);
+
+  test("ConfigMap merlai-logging holds the guide's log-config.yaml, byte for byte", () => {
+    const configMap = find(objects, 'ConfigMap', 'merlai-logging');
+    expect(configMap.data['log-config.yaml']).toBe(guideConfigMap().data['log-config.yaml']);
+    expect(Object.keys(configMap.data)).toEqual(['log-config.yaml']);
+  });
+
+  test('mounted read-only into the API and named by LOG_CONFIG', () => {
+    const { env, volume, mount } = wiring(objects);
+    expect(volume).toBeDefined();
+    expect(mount.readOnly).toBe(true);
+    expect(env.LOG_CONFIG).toBe(`${mount.mountPath}/log-config.yaml`);
+    expect(env.PYTHONPATH).toBeUndefined();
+  });
+});
+
+describe('MerlaiLogging options', () => {
+  test("STRICT_JSON adds the escaping config and its module beside the guide's, and PYTHONPATH", () => {
+    const objects = synthLevel(AvailabilityLevel.PRODUCTION, { logging: { format: LogFormat.STRICT_JSON } });
+    const data = find(objects, 'ConfigMap', 'merlai-logging').data;
+    expect(data['log-config.yaml']).toBe(GUIDE_LOG_CONFIG);
+    expect(Object.keys(data).sort()).toEqual([
+      'log-config.strict.yaml',
+      'log-config.yaml',
+      'merlai_json_logging.py',
+    ]);
+    const { env, mount } = wiring(objects);
+    expect(env.LOG_CONFIG).toBe(`${mount.mountPath}/log-config.strict.yaml`);
+    expect(env.PYTHONPATH).toBe(mount.mountPath);
+  });
+
+  test('name, variable and mount path can be chosen', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'team-a', disableResourceNameHashes: true });
+    const api = new MerlaiApi(chart, 'api', { level: AvailabilityLevel.DEVELOPMENT });
+    new MerlaiLogging(chart, 'logging', {
+      api,
+      name: 'team-logging',
+      envVar: 'APP_LOG_CONFIG',
+      mountPath: '/config/log',
+    });
+    const objects = Testing.synth(chart) as KubeObject[];
+    expect(find(objects, 'ConfigMap', 'team-logging').metadata.namespace).toBe('team-a');
+    const env = apiContainer(objects).env.find((e: KubeObject) => e.name === 'APP_LOG_CONFIG');
+    expect(env.value).toBe('/config/log/log-config.yaml');
+  });
+
+  test('a relative mount path is rejected with the construct path, prop and value', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'merlai' });
+    const api = new MerlaiApi(chart, 'api', { level: AvailabilityLevel.DEVELOPMENT });
+    expect(() => new MerlaiLogging(chart, 'logging', { api, mountPath: 'etc/merlai' })).toThrow(
+      "[c/logging] MerlaiLogging: 'mountPath' is 'etc/merlai'; expected an absolute directory path",
+    );
+  });
+
+  test('a variable the API already sets is rejected', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'merlai' });
+    const api = new MerlaiApi(chart, 'api', { level: AvailabilityLevel.DEVELOPMENT });
+    expect(() => new MerlaiLogging(chart, 'logging', { api, envVar: 'HOME' })).toThrow(
+      "[c/api] MerlaiApi: 'env.HOME' is 'HOME'",
+    );
+  });
+});
+
+/**
+ * Loads a ConfigMap's configuration the way the API does: the files in one directory (the mount),
+ * `logging.config.dictConfig` on the file the env var names, `PYTHONPATH` as the container has it.
+ * Logs each case through the configured handler and returns what it wrote, per case.
+ */
+const HARNESS = `
+import io, json, logging, logging.config, sys, yaml
+
+early = logging.getLogger("uvicorn.error")  # created before the config is loaded, as uvicorn's are
+with open(sys.argv[1]) as f:
+    logging.config.dictConfig(yaml.safe_load(f))
+handler = logging.getLogger().handlers[0]
+log = logging.getLogger("merlai.api")
+
+def capture(emit):
+    buf = io.StringIO()
+    handler.setStream(buf)
+    emit()
+    return buf.getvalue()
+
+def failing():
+    try:
+        raise ValueError('bad "input"')
+    except ValueError:
+        log.exception("generation failed")
+
+out = {name: capture(lambda m=message: log.info(m)) for name, message in json.load(sys.stdin).items()}
+out["exception"] = capture(failing)
+out["arguments"] = capture(lambda: log.warning('user %s asked for "%s"', "ann", "jazz"))
+out["debug"] = capture(lambda: log.debug("below the root level"))
+out["logger created before the config"] = capture(lambda: early.warning("uvicorn says hello"))
+json.dump(out, sys.stdout)
+`;
+
+const MESSAGES: Record<string, string> = {
+  plain: 'Merlai API started',
+  'double quote': 'generated "Autumn Leaves" in 3.2 s',
+  backslash: 'model at C:\\models\\v2',
+  newline: 'first line\nsecond line',
+  tab: 'a\tb',
+  'control character': 'bell \u0007',
+  japanese: '楽曲を生成しました 🎵',
+  'percent sign': '100% done, %s left as is',
+};
+
+const CASES = [...Object.keys(MESSAGES), 'exception', 'arguments'];
+
+function runLoggingConfig(objects: KubeObject[]): Record<string, string> {
+  const { env, mount } = wiring(objects);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'merlai-logging-'));
+  try {
+    const data: Record<string, string> = find(objects, 'ConfigMap', 'merlai-logging').data;
+    for (const [file, content] of Object.entries(data)) writeFileSync(path.join(dir, file), content);
+    const inDir = (p: string) => p.replace(mount.mountPath, dir);
+    const run = spawnSync('python3', ['-c', HARNESS, inDir(env.LOG_CONFIG)], {
+      input: JSON.stringify(MESSAGES),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...(env.PYTHONPATH ? { PYTHONPATH: inDir(env.PYTHONPATH) } : {}) },
+    });
+    if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
+    return JSON.parse(run.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function parsesAsOneJsonLine(output: string): boolean {
+  const lines = output.split('\n');
+  if (lines.length !== 2 || lines[1] !== '') return false;
+  try {
+    JSON.parse(lines[0]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/;
+const python = haveTool('python3', ['-c', 'import yaml'], 'apt-get install python3-yaml');
+
+(python ? describe : describe.skip)(
+  "the guide's configuration, loaded by Python logging.config.dictConfig",
+  () => {
+    let out: Record<string, string>;
+    beforeAll(() => {
+      out = runLoggingConfig(synthLevel(AvailabilityLevel.PRODUCTION));
+    }, 30_000);
+
+    test('a plain log line is one JSON object: timestamp, level, message', () => {
+      expect(parsesAsOneJsonLine(out.plain)).toBe(true);
+      const entry = JSON.parse(out.plain);
+      expect(Object.keys(entry)).toEqual(['timestamp', 'level', 'message']);
+      expect(entry).toMatchObject({ level: 'INFO', message: MESSAGES.plain });
+      expect(entry.timestamp).toMatch(TIMESTAMP);
+    });
+
+    test('root level INFO: debug records are dropped', () => {
+      expect(out.debug).toBe('');
+    });
+
+    // The documented limit of the guide's format string (LogFormat.GUIDE): it pastes the message
+    // between quotes without escaping. LogFormat.STRICT_JSON fixes every case below.
+    test('limit: messages with a double quote, a backslash, a newline or a control character are not valid JSON', () => {
+      const broken = ['double quote', 'backslash', 'newline', 'tab', 'control character', 'arguments'].filter(
+        (c) => !parsesAsOneJsonLine(out[c]),
+      );
+      expect(broken).toEqual([
+        'double quote',
+        'backslash',
+        'newline',
+        'tab',
+        'control character',
+        'arguments',
+      ]);
+    });
+
+    test('limit: a traceback is appended as extra, non-JSON lines', () => {
+      expect(out.exception.split('\n').length).toBeGreaterThan(2);
+      expect(out.exception).toContain('Traceback (most recent call last)');
+    });
+
+    test("limit: loggers created before the configuration (uvicorn's) are silenced", () => {
+      expect(out['logger created before the config']).toBe('');
+    });
+  },
+);
+
+(python ? describe : describe.skip)(
+  'LogFormat.STRICT_JSON, loaded by Python logging.config.dictConfig',
+  () => {
+    let out: Record<string, string>;
+    beforeAll(() => {
+      out = runLoggingConfig(
+        synthLevel(AvailabilityLevel.PRODUCTION, { logging: { format: LogFormat.STRICT_JSON } }),
+      );
+    }, 30_000);
+
+    test.each(CASES)("%s: one valid JSON line with the guide's timestamp, level and message", (c) => {
+      expect(parsesAsOneJsonLine(out[c])).toBe(true);
+      const entry = JSON.parse(out[c]);
+      expect(Object.keys(entry).slice(0, 3)).toEqual(['timestamp', 'level', 'message']);
+      expect(entry.timestamp).toMatch(TIMESTAMP);
+      if (c in MESSAGES) expect(entry).toMatchObject({ level: 'INFO', message: MESSAGES[c] });
+    });
+
+    test('arguments are interpolated before escaping', () => {
+      expect(JSON.parse(out.arguments)).toMatchObject({
+        level: 'WARNING',
+        message: 'user ann asked for "jazz"',
+      });
+    });
+
+    test('an exception keeps its traceback, escaped, in an "exception" field', () => {
+      const entry = JSON.parse(out.exception);
+      expect(entry).toMatchObject({ level: 'ERROR', message: 'generation failed' });
+      expect(entry.exception).toMatch(
+        /^Traceback \(most recent call last\):\n[\s\S]*ValueError: bad "input"$/,
+      );
+    });
+
+    test('loggers created before the configuration keep logging', () => {
+      expect(JSON.parse(out['logger created before the config'])).toMatchObject({
+        level: 'WARNING',
+        message: 'uvicorn says hello',
+      });
+    });
+
+    test("debug records are dropped, as with the guide's root level INFO", () => {
+      expect(out.debug).toBe('');
+    });
+  },
+);

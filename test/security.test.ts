@@ -1,0 +1,449 @@
+import { Chart, Testing } from 'cdk8s';
+import {
+  ApiServiceType,
+  AvailabilityLevel,
+  type DatastoreEndpoints,
+  DeploymentStrategy,
+  LEVEL_PROFILES,
+  MerlaiApi,
+  MerlaiSecurity,
+  type MerlaiSecurityProps,
+  POD_SECURITY_VERSION,
+} from '../lib';
+import { APP_NAMESPACE, clusterModel, pod } from './support/cluster-model';
+import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
+import {
+  type ModelEndpoint,
+  NetworkPolicyEvaluator,
+  type NetworkPolicyObject,
+} from './support/network-policy';
+import { find, type KubeObject, LEVELS, synthLevel } from './support/synth';
+
+const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
+
+function policies(objects: KubeObject[]): NetworkPolicyObject[] {
+  return objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as NetworkPolicyObject[];
+}
+
+function evaluatorFor(level: AvailabilityLevel, objects: KubeObject[], extra: ModelEndpoint[] = []) {
+  return new NetworkPolicyEvaluator(policies(objects), clusterModel(objects, LEVEL_PROFILES[level], extra));
+}
+
+/** Flows that start or end at a pod of Merlai's namespace (the only pods these policies govern). */
+const involvingMerlai = (e: ModelEndpoint) => e.kind === 'pod' && e.namespace === APP_NAMESPACE;
+
+const DNS = (from: string) => [`${from} -> kube-dns:53/TCP`, `${from} -> kube-dns:53/UDP`];
+
+// The allowed flows, written from the guide and the issue — not from the policies: every flow the
+// application needs, and nothing else. Any extra or missing flow fails the test.
+const LEVEL1_FLOWS = [
+  'ingress-controller -> api:8000/TCP',
+  ...DNS('api'),
+  'api -> postgres-0:5432/TCP',
+  'api -> redis-0:6379/TCP',
+  ...DNS('backup'),
+  'backup -> postgres-0:5432/TCP',
+];
+
+/** What each API pod needs at Levels 2 and 3: its clients, the DNS, both PostgreSQL instances, both Redis nodes. */
+const replicatedApiFlows = (api: string) => [
+  `ingress-controller -> ${api}:8000/TCP`,
+  ...DNS(api),
+  `${api} -> postgres-1:5432/TCP`,
+  `${api} -> postgres-2:5432/TCP`,
+  `${api} -> redis-1:6379/TCP`,
+  `${api} -> redis-2:6379/TCP`,
+];
+
+const REPLICATED_FLOWS = [
+  // Two API pods, which do not talk to each other.
+  ...replicatedApiFlows('api'),
+  ...replicatedApiFlows('api-2'),
+  ...DNS('backup'),
+  'backup -> postgres-1:5432/TCP',
+  'backup -> postgres-2:5432/TCP',
+  // CloudNativePG: streaming replication and the instance manager between instances, the DNS,
+  // the API server (the charts' default allows any address on 6443: see DEFAULT_KUBERNETES_API_SERVER).
+  'postgres-1 -> postgres-2:5432/TCP',
+  'postgres-1 -> postgres-2:8000/TCP',
+  'postgres-2 -> postgres-1:5432/TCP',
+  'postgres-2 -> postgres-1:8000/TCP',
+  ...DNS('postgres-1'),
+  ...DNS('postgres-2'),
+  'postgres-1 -> api-server:6443/TCP',
+  'postgres-2 -> api-server:6443/TCP',
+  'postgres-1 -> internet:6443/TCP',
+  'postgres-2 -> internet:6443/TCP',
+  'cnpg-operator -> postgres-1:5432/TCP',
+  'cnpg-operator -> postgres-1:8000/TCP',
+  'cnpg-operator -> postgres-2:5432/TCP',
+  'cnpg-operator -> postgres-2:8000/TCP',
+  'prometheus -> postgres-1:9187/TCP',
+  'prometheus -> postgres-2:9187/TCP',
+  // Redis replication with Sentinel: replication between the data pods, Sentinel watching them
+  // (and they announcing to it), the operator on both ports, the exporter.
+  'redis-1 -> redis-2:6379/TCP',
+  'redis-2 -> redis-1:6379/TCP',
+  'redis-1 -> sentinel-1:26379/TCP',
+  'redis-2 -> sentinel-1:26379/TCP',
+  'sentinel-1 -> redis-1:6379/TCP',
+  'sentinel-1 -> redis-2:6379/TCP',
+  ...DNS('redis-1'),
+  ...DNS('redis-2'),
+  ...DNS('sentinel-1'),
+  'redis-operator -> redis-1:6379/TCP',
+  'redis-operator -> redis-2:6379/TCP',
+  'redis-operator -> sentinel-1:26379/TCP',
+  'prometheus -> redis-1:9121/TCP',
+  'prometheus -> redis-2:9121/TCP',
+];
+
+const EXPECTED_FLOWS: Record<AvailabilityLevel, string[]> = {
+  [DEVELOPMENT]: LEVEL1_FLOWS,
+  [STAGING]: REPLICATED_FLOWS,
+  [PRODUCTION]: REPLICATED_FLOWS,
+};
+
+describe.each(LEVELS)('reachability at %s', (level) => {
+  const objects = synthLevel(level);
+  const evaluator = evaluatorFor(level, objects);
+
+  test(`level ${LEVEL_PROFILES[level].number}: the exact matrix of allowed flows — every needed flow, nothing else`, () => {
+    expect(evaluator.matrix(involvingMerlai)).toEqual([...EXPECTED_FLOWS[level]].sort());
+  });
+
+  test('default deny: a stray pod in the namespace can neither be reached nor reach anything', () => {
+    const flows = evaluator
+      .matrix(involvingMerlai)
+      .filter((f) => f.startsWith('stray ') || f.includes('-> stray:'));
+    expect(flows).toEqual([]);
+  });
+
+  test('nothing outside the ingress controller reaches the API, and the API reaches nothing but DNS and its datastores', () => {
+    const api = evaluator.endpoint('api');
+    for (const from of ['other-team', 'internet', 'prometheus', 'kube-dns', 'stray']) {
+      expect(evaluator.allows(evaluator.endpoint(from), api, 8000)).toBe(false);
+    }
+    expect(evaluator.allows(api, evaluator.endpoint('internet'), 443)).toBe(false);
+    expect(evaluator.allows(api, evaluator.endpoint('other-team'), 8080)).toBe(false);
+    expect(evaluator.allows(api, evaluator.endpoint('api-server'), 6443)).toBe(false);
+  });
+});
+
+describe.each([
+  ['blue-green', DeploymentStrategy.blueGreen()],
+  ['canary', DeploymentStrategy.canary()],
+])('reachability with a %s rollout', (_name, strategy) => {
+  test.each([STAGING, PRODUCTION])(
+    '%s: the same matrix as the rolling update — Argo Rollouts pods carry the API labels',
+    (level) => {
+      const objects = synthLevel(level, { api: { strategy } });
+      expect(objects.some((o) => o.kind === 'Rollout')).toBe(true);
+      expect(evaluatorFor(level, objects).matrix(involvingMerlai)).toEqual([...EXPECTED_FLOWS[level]].sort());
+    },
+  );
+});
+
+describe('merlai-network-policy, as the guide names it', () => {
+  const objects = synthLevel(PRODUCTION);
+  const policy = find(objects, 'NetworkPolicy', 'merlai-network-policy');
+
+  test('selects the API pods by their labels, app: merlai-api among them, in namespace merlai', () => {
+    expect(policy.metadata.namespace).toBe('merlai');
+    expect(policy.spec.podSelector.matchLabels).toMatchObject({ app: 'merlai-api' });
+    expect(policy.spec.podSelector.matchLabels).toEqual(
+      find(objects, 'Deployment', 'merlai-api').spec.template.metadata.labels,
+    );
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+  });
+
+  test('ingress only from namespace ingress-nginx (kubernetes.io/metadata.name) on TCP 8000', () => {
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+        ports: [{ port: 8000, protocol: 'TCP' }],
+      },
+    ]);
+  });
+
+  test('the guide’s policy taken literally would break the app: no DNS, no Redis, and no ingress at all', () => {
+    const guide: NetworkPolicyObject = {
+      kind: 'NetworkPolicy',
+      metadata: { name: 'merlai-network-policy', namespace: 'merlai' },
+      spec: {
+        podSelector: { matchLabels: { app: 'merlai-api' } },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { name: 'ingress-nginx' } } }],
+            ports: [{ protocol: 'TCP', port: 8000 }],
+          },
+        ],
+        egress: [
+          {
+            to: [{ namespaceSelector: { matchLabels: { name: 'database' } } }],
+            ports: [{ protocol: 'TCP', port: 5432 }],
+          },
+        ],
+      },
+    };
+    const literal = new NetworkPolicyEvaluator([guide], clusterModel(objects, LEVEL_PROFILES[PRODUCTION]));
+    const api = literal.endpoint('api');
+    expect(literal.allows(api, literal.endpoint('kube-dns'), 53, 'UDP')).toBe(false);
+    expect(literal.allows(api, literal.endpoint('redis-1'), 6379)).toBe(false);
+    expect(literal.allows(literal.endpoint('ingress-controller'), api, 8000)).toBe(false);
+    // Ours allows all three.
+    const ours = evaluatorFor(PRODUCTION, objects);
+    expect(ours.allows(api, ours.endpoint('kube-dns'), 53, 'UDP')).toBe(true);
+    expect(ours.allows(api, ours.endpoint('redis-1'), 6379)).toBe(true);
+    expect(ours.allows(ours.endpoint('ingress-controller'), api, 8000)).toBe(true);
+  });
+});
+
+describe.each(LEVELS)('namespace and service account at %s', (level) => {
+  const objects = synthLevel(level);
+
+  test(`namespace merlai enforces, audits and warns Pod Security "restricted", pinned to ${POD_SECURITY_VERSION}`, () => {
+    const ns = find(objects, 'Namespace', 'merlai');
+    for (const mode of ['enforce', 'audit', 'warn']) {
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}-version`]).toMatch(/^v1\.\d+$/);
+    }
+    expect(ns.metadata.namespace).toBeUndefined();
+  });
+
+  test('the API runs as its own ServiceAccount without an API token, and no RBAC is granted', () => {
+    const sa = find(objects, 'ServiceAccount', 'merlai-api');
+    expect(sa.automountServiceAccountToken).toBe(false);
+    const podSpec = find(objects, 'Deployment', 'merlai-api').spec.template.spec;
+    expect(podSpec.serviceAccountName).toBe('merlai-api');
+    expect(podSpec.automountServiceAccountToken).toBe(false);
+    expect(objects.filter((o) => /^(Cluster)?Role(Binding)?$/.test(o.kind))).toEqual([]);
+  });
+});
+
+/** A chart with the API and the security construct, for variants the level charts do not take. */
+function variant(props: Partial<MerlaiSecurityProps> & { apiServiceType?: ApiServiceType } = {}) {
+  const chart = new Chart(Testing.app(), 'variant', { namespace: 'merlai', disableResourceNameHashes: true });
+  const api = new MerlaiApi(chart, 'merlai-api', { level: PRODUCTION, serviceType: props.apiServiceType });
+  const security = new MerlaiSecurity(chart, 'security', {
+    api,
+    endpoints: OPERATOR_ENDPOINTS,
+    kubernetesApiServer: { cidr: '172.18.0.2/32' },
+    ...props,
+  });
+  return { chart, api, security, objects: Testing.synth(chart) as KubeObject[] };
+}
+
+describe('MerlaiSecurity variants', () => {
+  test('kubernetesApiServer narrows the instance manager’s egress to the API server endpoint', () => {
+    const { objects } = variant();
+    const e = evaluatorFor(PRODUCTION, objects);
+    const pg = e.endpoint('postgres-1');
+    expect(e.allows(pg, e.endpoint('api-server'), 6443)).toBe(true);
+    expect(e.allows(pg, e.endpoint('api-server'), 443)).toBe(false);
+    expect(e.allows(pg, e.endpoint('internet'), 6443)).toBe(false);
+  });
+
+  test('without a monitoring namespace, nothing may scrape the datastores', () => {
+    const { objects } = variant();
+    const e = evaluatorFor(PRODUCTION, objects);
+    expect(e.allows(e.endpoint('prometheus'), e.endpoint('postgres-1'), 9187)).toBe(false);
+    expect(e.allows(e.endpoint('prometheus'), e.endpoint('redis-1'), 9121)).toBe(false);
+  });
+
+  test('scrapeApi lets Prometheus, and only Prometheus, reach the API’s own metrics on 8000', () => {
+    const e = evaluatorFor(
+      PRODUCTION,
+      variant({ monitoringNamespace: 'monitoring', scrapeApi: true }).objects,
+    );
+    expect(e.allows(e.endpoint('prometheus'), e.endpoint('api'), 8000)).toBe(true);
+    expect(e.allows(e.endpoint('other-team'), e.endpoint('api'), 8000)).toBe(false);
+    const off = evaluatorFor(PRODUCTION, variant({ monitoringNamespace: 'monitoring' }).objects);
+    expect(off.allows(off.endpoint('prometheus'), off.endpoint('api'), 8000)).toBe(false);
+  });
+
+  test('PostgreSQL in the guide’s "database" namespace: the API and the backup reach it there, nothing else does', () => {
+    const endpoints: DatastoreEndpoints = {
+      postgres: { port: 5432, podLabels: { app: 'postgres' }, namespace: 'database' },
+      redis: { port: 6379, podLabels: { app: 'redis' } },
+      backupPodLabels: { app: 'backup' },
+    };
+    const { objects } = variant({ endpoints });
+    const db = pod('shared-postgres', 'database', { app: 'postgres' }, '10.244.6.10', [{ port: 5432 }]);
+    const wrongNs = pod('lookalike', 'other-team', { app: 'postgres' }, '10.244.6.11', [{ port: 5432 }]);
+    const backup = pod('backup-job', 'merlai', { app: 'backup' }, '10.244.6.12');
+    const e = new NetworkPolicyEvaluator(
+      policies(objects),
+      clusterModel(objects, LEVEL_PROFILES[PRODUCTION], [db, wrongNs, backup]),
+    );
+    expect(e.allows(e.endpoint('api'), db, 5432)).toBe(true);
+    expect(e.allows(backup, db, 5432)).toBe(true);
+    expect(e.allows(e.endpoint('api'), wrongNs, 5432)).toBe(false);
+    expect(e.allows(e.endpoint('other-team'), db, 5432)).toBe(false);
+    expect(find(objects, 'NetworkPolicy', 'merlai-postgres-network-policy').metadata.namespace).toBe(
+      'database',
+    );
+  });
+
+  test('external mode: the API reaches the managed database’s CIDR on its port only', () => {
+    const endpoints: DatastoreEndpoints = {
+      postgres: { port: 5432, externalCidr: '10.20.0.0/16' },
+      redis: { port: 6380, externalCidr: '10.30.1.0/24' },
+    };
+    const { objects } = variant({ endpoints });
+    const managedPg: ModelEndpoint = {
+      kind: 'address',
+      name: 'managed-pg',
+      ip: '10.20.4.5',
+      ports: [{ port: 5432 }],
+    };
+    const managedRedis: ModelEndpoint = {
+      kind: 'address',
+      name: 'managed-redis',
+      ip: '10.30.1.9',
+      ports: [{ port: 6380 }],
+    };
+    const e = new NetworkPolicyEvaluator(
+      policies(objects),
+      clusterModel(objects, LEVEL_PROFILES[PRODUCTION], [managedPg, managedRedis]),
+    );
+    const api = e.endpoint('api');
+    expect(e.allows(api, managedPg, 5432)).toBe(true);
+    expect(e.allows(api, managedPg, 6380)).toBe(false);
+    expect(e.allows(api, managedRedis, 6380)).toBe(true);
+    expect(e.allows(api, e.endpoint('internet'), 5432)).toBe(false);
+    expect(objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name)).toEqual([
+      'merlai-default-deny',
+      'merlai-network-policy',
+    ]);
+  });
+
+  test('a LoadBalancer Service lets clients reach the API pods on 8000 from the allowed ranges only', () => {
+    const { objects } = variant({
+      apiServiceType: ApiServiceType.LOAD_BALANCER,
+      loadBalancerSourceCidrs: ['203.0.113.0/24'],
+    });
+    const e = evaluatorFor(PRODUCTION, objects, [
+      { kind: 'address', name: 'elsewhere', ip: '198.51.100.7', ports: [] },
+    ]);
+    expect(e.allows(e.endpoint('internet'), e.endpoint('api'), 8000)).toBe(true);
+    expect(e.allows(e.endpoint('elsewhere'), e.endpoint('api'), 8000)).toBe(false);
+    expect(e.allows(e.endpoint('internet'), e.endpoint('api'), 8001)).toBe(false);
+  });
+});
+
+describe('MerlaiSecurity bad input: the error names the construct path, the prop and the value', () => {
+  const pgCluster = OPERATOR_ENDPOINTS;
+
+  function attempt(props: Partial<MerlaiSecurityProps> & { apiServiceType?: ApiServiceType }) {
+    return () => variant(props);
+  }
+
+  test.each([
+    [
+      'a datastore with neither pods nor an external CIDR',
+      { endpoints: { ...pgCluster, redis: { port: 6379 } } },
+      /\[variant\/security\] MerlaiSecurity: 'endpoints\.redis' is \{\}; expected exactly one of 'podLabels' .* and 'externalCidr'/,
+    ],
+    [
+      'a datastore with both pods and an external CIDR',
+      {
+        endpoints: {
+          ...pgCluster,
+          redis: { port: 6379, podLabels: { app: 'r' }, externalCidr: '10.0.0.0/8' },
+        },
+      },
+      /'endpoints\.redis' is \{"podLabels":\{"app":"r"\},"externalCidr":"10\.0\.0\.0\/8"\}; expected exactly one/,
+    ],
+    [
+      'a port out of range',
+      { endpoints: { ...pgCluster, postgres: { ...pgCluster.postgres, port: 70000 } } },
+      /'endpoints\.postgres\.port' is 70000; expected a port number, an integer between 1 and 65535/,
+    ],
+    [
+      'a peer port that is not an integer',
+      { endpoints: { ...pgCluster, redis: { ...pgCluster.redis, peerPorts: [6379, 16379.5] } } },
+      /'endpoints\.redis\.peerPorts\[1\]' is 16379\.5; expected a port number/,
+    ],
+    [
+      'a malformed external CIDR',
+      { endpoints: { ...pgCluster, postgres: { port: 5432, externalCidr: '10.20.0.0/33' } } },
+      /'endpoints\.postgres\.externalCidr' is '10\.20\.0\.0\/33'; expected a CIDR such as '10\.20\.0\.0\/16'/,
+    ],
+    [
+      'an external datastore "anywhere"',
+      { endpoints: { ...pgCluster, postgres: { port: 5432, externalCidr: '0.0.0.0/0' } } },
+      /'endpoints\.postgres\.externalCidr' is '0\.0\.0\.0\/0'; a \/0 range would let the API reach any address on port 5432/,
+    ],
+    [
+      'empty pod labels, which would select every pod',
+      { endpoints: { ...pgCluster, backupPodLabels: {} } },
+      /'endpoints\.backupPodLabels' is \{\}; expected at least one label: an empty selector would match every pod/,
+    ],
+    [
+      'an invalid label value',
+      { endpoints: { ...pgCluster, redis: { port: 6379, podLabels: { app: 'merlai redis' } } } },
+      /'endpoints\.redis\.podLabels' is \{"app":"merlai redis"\}; expected valid Kubernetes labels: label value 'merlai redis' of 'app' is invalid/,
+    ],
+    [
+      'CloudNativePG without the API server address',
+      { kubernetesApiServer: undefined },
+      /'kubernetesApiServer' is undefined; the postgres pods must reach the Kubernetes API server .*e\.g\. \{ cidr: '172\.18\.0\.2\/32', port: 6443 \}/,
+    ],
+    [
+      'an invalid API server port',
+      { kubernetesApiServer: { cidr: '172.18.0.2/32', port: 0 } },
+      /'kubernetesApiServer\.port' is 0; expected a port number/,
+    ],
+    [
+      'an invalid monitoring namespace',
+      { monitoringNamespace: 'Monitoring' },
+      /'monitoringNamespace' is 'Monitoring'; expected a DNS-1123 label/,
+    ],
+    [
+      'API scraping without a monitoring namespace',
+      { scrapeApi: true },
+      /'scrapeApi' is true; Prometheus's namespace is unknown: set 'monitoringNamespace' too/,
+    ],
+    [
+      'an operator without ports',
+      {
+        endpoints: {
+          ...pgCluster,
+          redis: {
+            ...pgCluster.redis,
+            operator: { namespace: 'ot-operators', podLabels: { a: 'b' }, ports: [] },
+          },
+        },
+      },
+      /'endpoints\.redis\.operator\.ports' is \[\]; expected the ports the operator connects to/,
+    ],
+    [
+      'load balancer ranges while the Service is not a LoadBalancer',
+      { loadBalancerSourceCidrs: ['10.0.0.0/8'] },
+      /'loadBalancerSourceCidrs' is \["10\.0\.0\.0\/8"\]; the API's Service is of type ClusterIP/,
+    ],
+    [
+      'a malformed load balancer range',
+      { apiServiceType: ApiServiceType.LOAD_BALANCER, loadBalancerSourceCidrs: ['10.0.0.300/8'] },
+      /'loadBalancerSourceCidrs\[0\]' is '10\.0\.0\.300\/8'; expected a CIDR/,
+    ],
+  ])('%s', (_name, props, message) => {
+    expect(attempt(props as Partial<MerlaiSecurityProps>)).toThrow(message);
+  });
+
+  test('a chart without a namespace', () => {
+    const chart = new Chart(Testing.app(), 'no-namespace');
+    const api = new MerlaiApi(chart, 'merlai-api', { level: DEVELOPMENT });
+    expect(
+      () =>
+        new MerlaiSecurity(chart, 'security', {
+          api,
+          endpoints: PLAIN_ENDPOINTS,
+        }),
+    ).toThrow(
+      /\[no-namespace\/security\] MerlaiSecurity: 'namespace' is undefined; expected a chart with a namespace/,
+    );
+  });
+});
