@@ -4,14 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { AvailabilityLevel, BACKUP_MOUNT, BACKUP_NAME, LEVEL_PROFILES, RESTORE_NAME } from '../lib';
 import { containerEnv, cronJobContainer, distObjects } from './support/jobs';
-import { freePort, haveBinary, PG_BIN, type PostgresServer, startPostgres } from './support/servers';
+import { freePort, PG_BIN, type PostgresServer, startPostgres } from './support/servers';
 import { type KubeObject, LEVELS } from './support/synth';
+import { haveTool } from './support/tools';
 
 // The backup CronJob's exact command, run against a real PostgreSQL 15 with the environment its
 // YAML gives the container: dump, lose the database, restore with the restore Job's exact command.
 jest.setTimeout(120_000);
 
-const run = haveBinary(path.join(PG_BIN, 'pg_dump'), 'backup round trip against PostgreSQL 15')
+const run = haveTool(
+  path.join(PG_BIN, 'pg_dump'),
+  ['--version'],
+  'apt-get install postgresql-15 (see .ci/run)',
+)
   ? describe
   : describe.skip;
 const APP_PASSWORD = 'test-server-password';

@@ -3,21 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { AvailabilityLevel, parseQuantity, REDIS_MAXMEMORY_SHARE } from '../lib';
 import { containerEnv, distObjects, localPaths } from './support/jobs';
-import {
-  freePort,
-  haveBinary,
-  REDIS_SERVER,
-  RedisClient,
-  type RedisServer,
-  startRedis,
-} from './support/servers';
+import { freePort, REDIS_SERVER, RedisClient, type RedisServer, startRedis } from './support/servers';
 import { find, type KubeObject } from './support/synth';
+import { haveTool } from './support/tools';
 
 // The Redis configuration the charts ship, loaded by a real redis-server (Debian's, the release the
 // images pin): it must parse, require the password, and evict instead of failing when full.
 jest.setTimeout(60_000);
 
-const run = haveBinary(REDIS_SERVER, 'Redis configuration test against redis-server')
+const run = haveTool(REDIS_SERVER, ['--version'], 'apt-get install redis-server (see .ci/run)')
   ? describe
   : describe.skip;
 

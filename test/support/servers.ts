@@ -9,23 +9,6 @@ export const PG_BIN = process.env.MERLAI_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 /** Debian's `redis-server`. */
 export const REDIS_SERVER = process.env.MERLAI_REDIS_SERVER ?? '/usr/bin/redis-server';
 
-/**
- * Whether a test that needs a real server runs. Under CI a missing binary is an error (`.ci/run`
- * installs it); locally the test is skipped with a warning.
- */
-export function haveBinary(binary: string, what: string): boolean {
-  if (existsSync(binary)) return true;
-  if (process.env.CI) {
-    throw new Error(
-      `${what} needs ${binary}, which is missing; CI=${process.env.CI} never skips it (.ci/run installs it)`,
-    );
-  }
-  console.warn(
-    `SKIPPED ${what}: ${binary} not found. Install it (see .ci/run); under CI=true this test fails instead.`,
-  );
-  return false;
-}
-
 /** A TCP port free on the loopback interface. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
