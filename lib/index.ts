@@ -1,5 +1,6 @@
 export * from './api';
 export * from './compose';
+export * from './datastores';
 export * from './endpoints';
 export * from './errors';
 export * from './image';
@@ -7,7 +8,10 @@ export * from './level-chart';
 export * from './levels';
 export * from './logging';
 export * from './observability';
+export * from './postgres';
+export * from './postgres-backup';
 export { parseQuantity } from './quantity';
+export * from './redis';
 export * from './security';
 export * from './shutdown';
 export * from './sli';

@@ -2,12 +2,13 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
-import { defaultDatastoreEndpoints } from './default-endpoints';
+import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
 import { requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
 import { MerlaiLogging, type MerlaiLoggingOptions } from './logging';
 import { MerlaiObservability, type MerlaiObservabilityOptions } from './observability';
+import { BACKUP_NAME } from './postgres-backup';
 import { DEFAULT_KUBERNETES_API_SERVER, MerlaiSecurity, type MerlaiSecurityOptions } from './security';
 
 /** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
@@ -52,6 +53,11 @@ export interface MerlaiLevelChartProps {
    *   `DEFAULT_KUBERNETES_API_SERVER`
    */
   readonly security?: MerlaiSecurityOptions;
+  /**
+   * Overrides of PostgreSQL, Redis and the backups (instances, storage, external servers, …).
+   * @default - the level table
+   */
+  readonly datastores?: MerlaiDatastoresOptions;
 }
 
 /** A chart holding one availability level of Merlai: its namespace and every construct of that level. */
@@ -63,6 +69,7 @@ export class MerlaiLevelChart extends Chart {
   /** The Prometheus rules; undefined at a level without monitoring. */
   public readonly observability?: MerlaiObservability;
   public readonly security: MerlaiSecurity;
+  public readonly datastores: MerlaiDatastores;
 
   constructor(scope: Construct, id: string, level: AvailabilityLevel, props: MerlaiLevelChartProps = {}) {
     const profile = levelProfile(level);
@@ -84,9 +91,15 @@ export class MerlaiLevelChart extends Chart {
 
     this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
     this.logging = new MerlaiLogging(this, 'logging', { ...props.logging, api: this.api });
+    this.datastores = new MerlaiDatastores(this, 'datastores', {
+      instance: props.api?.instance,
+      ...props.datastores,
+      level,
+      api: this.api,
+    });
     if (profile.monitoring) {
       this.observability = new MerlaiObservability(this, 'observability', {
-        backupCronJobName: 'merlai-postgres-backup',
+        backupCronJobName: BACKUP_NAME,
         ...props.observability,
         api: this.api,
       });
@@ -96,8 +109,7 @@ export class MerlaiLevelChart extends Chart {
       kubernetesApiServer: DEFAULT_KUBERNETES_API_SERVER,
       ...props.security,
       api: this.api,
-      // Swap for `this.datastores.endpoints` once the datastores construct is in the chart.
-      endpoints: defaultDatastoreEndpoints(profile, this.api.selectorLabels['app.kubernetes.io/instance']),
+      endpoints: this.datastores.endpoints,
     });
   }
 }

@@ -13,6 +13,45 @@ export enum AvailabilityLevel {
   PRODUCTION = 'production',
 }
 
+/** How Redis runs in the cluster. */
+export enum RedisMode {
+  /** One plain `redis-server` pod behind the Service `merlai-redis` (Level 1). */
+  STANDALONE = 'standalone',
+  /**
+   * A primary with replicas, watched by Sentinel, run by the OT-Container-Kit redis-operator
+   * (`RedisReplication`); clients reach the current primary through the Service `<name>-master`.
+   */
+  REPLICATION = 'replication',
+}
+
+/** The per-level values of PostgreSQL, Redis and the backups. */
+export interface DatastoreProfile {
+  /** Whether the chart may generate clearly-marked development credentials (Level 1 only). */
+  readonly developmentCredentials: boolean;
+  /** PostgreSQL instances: 1 (a plain StatefulSet) or a CloudNativePG primary with replicas. Also the level's minimum. */
+  readonly postgresInstances: number;
+  /** Standbys every commit waits for (CloudNativePG synchronous replication); 0 for asynchronous. */
+  readonly postgresSynchronousReplicas: number;
+  /** Size of each PostgreSQL instance's volume. */
+  readonly postgresStorageSize: string;
+  readonly postgresResources: ResourceProfile;
+  /** Whether PostgreSQL and Redis instances must run on different nodes (false: preferred only). */
+  readonly spreadAcrossNodes: boolean;
+  readonly redisMode: RedisMode;
+  /** Redis data pods (1 standalone; primary + replicas in replication mode). */
+  readonly redisInstances: number;
+  /** Sentinels watching the Redis primary (replication mode; 0 otherwise). */
+  readonly redisSentinels: number;
+  /** Requests and limits of each Redis pod; `maxmemory` is derived from the memory limit. */
+  readonly redisResources: ResourceProfile;
+  /** When the `pg_dump` CronJob runs (5-field cron, UTC). */
+  readonly backupSchedule: string;
+  /** How many dumps the backup volume keeps (older ones are deleted after each successful dump). */
+  readonly backupRetention: number;
+  /** Size of the backup volume. */
+  readonly backupStorageSize: string;
+}
+
 /** An HTTP probe's timings, in seconds. */
 export interface ProbeTimings {
   readonly initialDelaySeconds: number;
@@ -94,10 +133,6 @@ export interface LevelProfile {
   readonly shutdown?: ShutdownProfile;
   /** Whether the image must be pinned (immutable tag or digest). */
   readonly requirePinnedImage: boolean;
-  /** Instances of the PostgreSQL metadata store (1 = single instance, more = primary + replicas). */
-  readonly postgresInstances: number;
-  /** Whether Redis runs as a cluster (operator) rather than a single instance. */
-  readonly redisCluster: boolean;
   /** Whether the level ships Prometheus rules (SLO and workload alerts): where Prometheus runs. */
   readonly monitoring: boolean;
   /**
@@ -105,6 +140,8 @@ export interface LevelProfile {
    * ingress-nginx's request-duration histogram (`NGINX_DURATION_BUCKETS`).
    */
   readonly latencyThresholdSeconds: number;
+  /** PostgreSQL (metadata), Redis (cache) and backups. */
+  readonly datastores: DatastoreProfile;
 }
 
 const GUIDE_LIVENESS = { initialDelaySeconds: 30, periodSeconds: 10 } as const;
@@ -137,10 +174,28 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     // 99 % allows a dev cluster's drain to stop the single pod; a rollout never does (maxUnavailable 0).
     minReadyApiPods: 0,
     requirePinnedImage: false,
-    postgresInstances: 1,
-    redisCluster: false,
     monitoring: false,
     latencyThresholdSeconds: 10,
+    datastores: {
+      developmentCredentials: true,
+      postgresInstances: 1,
+      postgresSynchronousReplicas: 0,
+      postgresStorageSize: '5Gi',
+      postgresResources: {
+        cpuRequest: '100m',
+        memoryRequest: '256Mi',
+        cpuLimit: '500m',
+        memoryLimit: '512Mi',
+      },
+      spreadAcrossNodes: false,
+      redisMode: RedisMode.STANDALONE,
+      redisInstances: 1,
+      redisSentinels: 0,
+      redisResources: { cpuRequest: '50m', memoryRequest: '128Mi', cpuLimit: '250m', memoryLimit: '256Mi' },
+      backupSchedule: '0 3 * * *',
+      backupRetention: 3,
+      backupStorageSize: '5Gi',
+    },
   },
   [AvailabilityLevel.STAGING]: {
     number: 2,
@@ -159,10 +214,25 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     minReadyApiPods: 1,
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
-    postgresInstances: 2,
-    redisCluster: true,
     monitoring: true,
     latencyThresholdSeconds: 10,
+    datastores: {
+      developmentCredentials: false,
+      postgresInstances: 2,
+      postgresSynchronousReplicas: 0,
+      postgresStorageSize: '20Gi',
+      // Memory requests equal limits, as CloudNativePG recommends: PostgreSQL should never be the pod the kernel OOM-kills.
+      postgresResources: { cpuRequest: '250m', memoryRequest: '1Gi', cpuLimit: '1', memoryLimit: '1Gi' },
+      // The guide's Level 2 runs on a single-node Kubernetes: spreading is preferred, not required.
+      spreadAcrossNodes: false,
+      redisMode: RedisMode.REPLICATION,
+      redisInstances: 2,
+      redisSentinels: 3,
+      redisResources: { cpuRequest: '100m', memoryRequest: '256Mi', cpuLimit: '500m', memoryLimit: '512Mi' },
+      backupSchedule: '0 3 * * *',
+      backupRetention: 7,
+      backupStorageSize: '20Gi',
+    },
   },
   [AvailabilityLevel.PRODUCTION]: {
     number: 3,
@@ -190,10 +260,23 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     },
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
-    postgresInstances: 3,
-    redisCluster: true,
     monitoring: true,
     latencyThresholdSeconds: 5,
+    datastores: {
+      developmentCredentials: false,
+      postgresInstances: 3,
+      postgresSynchronousReplicas: 1,
+      postgresStorageSize: '50Gi',
+      postgresResources: { cpuRequest: '500m', memoryRequest: '2Gi', cpuLimit: '2', memoryLimit: '2Gi' },
+      spreadAcrossNodes: true,
+      redisMode: RedisMode.REPLICATION,
+      redisInstances: 3,
+      redisSentinels: 3,
+      redisResources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' },
+      backupSchedule: '0 */6 * * *',
+      backupRetention: 28,
+      backupStorageSize: '100Gi',
+    },
   },
 };
 

@@ -15,6 +15,11 @@ function deployment(objects: KubeObject[]): KubeObject {
   return find(objects, 'Deployment', 'merlai-api');
 }
 
+/** The API's claims (the chart also holds the datastores' volumes). */
+function apiClaims(objects: KubeObject[]): KubeObject[] {
+  return objects.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.labels?.app === 'merlai-api');
+}
+
 function env(objects: KubeObject[]): Record<string, unknown> {
   return Object.fromEntries(
     apiContainer(objects).env.map((e: KubeObject) => [e.name, e.value ?? e.valueFrom]),
@@ -41,7 +46,7 @@ describe('level 1 (development, 99 %)', () => {
   test('level 1 storage: local emptyDir volumes, no PersistentVolumeClaim', () => {
     const volumes = deployment(objects).spec.template.spec.volumes;
     expect(volumes.find((v: KubeObject) => v.name === 'data').emptyDir).toBeDefined();
-    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim')).toHaveLength(0);
+    expect(apiClaims(objects)).toHaveLength(0);
   });
 
   test('level 1 rollout: RollingUpdate that never drops the single pod (maxUnavailable 0, maxSurge 1)', () => {
@@ -71,7 +76,7 @@ describe('level 2 (staging, 99.5 %)', () => {
   });
 
   test('level 2 storage: PersistentVolumeClaims for /app/data and /app/models', () => {
-    const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name);
+    const claims = apiClaims(objects).map((o) => o.metadata.name);
     expect(claims).toEqual(['merlai-api-data', 'merlai-api-models']);
     const mounts = apiContainer(objects).volumeMounts.map((m: KubeObject) => m.mountPath);
     expect(mounts).toEqual(expect.arrayContaining(['/app/data', '/app/models']));
@@ -161,7 +166,7 @@ describe('level 3 (production, 99.9 %)', () => {
 
   test('level 3 storage: shared (ReadWriteMany) claims on the distributed storage class', () => {
     const withClass = synthLevel(PRODUCTION, { api: { storageClassName: 'cephfs' } });
-    for (const claim of withClass.filter((o) => o.kind === 'PersistentVolumeClaim')) {
+    for (const claim of apiClaims(withClass)) {
       expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
       expect(claim.spec.storageClassName).toBe('cephfs');
     }
