@@ -216,6 +216,10 @@ export interface ApiVolumeMount {
 const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
 const CACHE_DIR = '/var/cache/merlai';
 const STARTUP_PERIOD_SECONDS = 10;
+/** Node disk the scheduler reserves for a pod: logs and the scratch it usually uses. */
+const EPHEMERAL_STORAGE_REQUEST = '1Gi';
+/** Room for container logs on top of the emptyDirs, within the ephemeral-storage limit. */
+const LOG_ALLOWANCE_BYTES = 2 ** 30;
 const ACCESS_MODE_SHARED = 'ReadWriteMany';
 const ACCESS_MODE_SINGLE_NODE = 'ReadWriteOnce';
 const KUBERNETES_DEFAULT_GRACE_SECONDS = 30;
@@ -352,10 +356,12 @@ export class MerlaiApi extends Construct {
                   requests: {
                     cpu: k8s.Quantity.fromString(resources.cpuRequest),
                     memory: k8s.Quantity.fromString(resources.memoryRequest),
+                    'ephemeral-storage': q(EPHEMERAL_STORAGE_REQUEST),
                   },
                   limits: {
                     cpu: k8s.Quantity.fromString(resources.cpuLimit),
                     memory: k8s.Quantity.fromString(resources.memoryLimit),
+                    'ephemeral-storage': q(ephemeralStorageLimit(volumes)),
                   },
                 },
                 startupProbe: {
@@ -654,13 +660,17 @@ export class MerlaiApi extends Construct {
     const matchLabelKeys = ['pod-template-hash', 'rollouts-pod-template-hash'];
     return {
       topologySpreadConstraints: [
-        {
-          topologyKey: 'topology.kubernetes.io/zone',
-          maxSkew: p.zoneMaxSkew,
-          whenUnsatisfiable: p.zoneWhenUnsatisfiable,
-          labelSelector,
-          matchLabelKeys,
-        },
+        ...(p.zoneMaxSkew === undefined
+          ? []
+          : [
+              {
+                topologyKey: 'topology.kubernetes.io/zone',
+                maxSkew: p.zoneMaxSkew,
+                whenUnsatisfiable: p.zoneWhenUnsatisfiable ?? 'ScheduleAnyway',
+                labelSelector,
+                matchLabelKeys,
+              },
+            ]),
         {
           topologyKey: 'kubernetes.io/hostname',
           maxSkew: p.hostnameMaxSkew,
@@ -847,6 +857,18 @@ function requireDnsSubdomain(scope: Construct, prop: string, value: string): voi
       'expected a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", at most 253 characters',
     );
   }
+}
+
+/**
+ * The pod's node-disk ceiling: every emptyDir at its `sizeLimit` plus room for logs, so the kubelet
+ * evicts a runaway pod before the node fills, but never one that stays within its volumes.
+ */
+function ephemeralStorageLimit(volumes: ApiVolumeMount[]): string {
+  const emptyDirBytes = volumes
+    .map((v) => v.volume.emptyDir?.sizeLimit?.value)
+    .filter((size): size is string => typeof size === 'string')
+    .reduce((sum, size) => sum + (parseQuantity(size) ?? 0), 0);
+  return `${Math.ceil((emptyDirBytes + LOG_ALLOWANCE_BYTES) / 2 ** 20)}Mi`;
 }
 
 function q(quantity: string): k8s.Quantity {

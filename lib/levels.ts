@@ -77,10 +77,10 @@ export interface AutoscalingProfile {
 
 /** Where the API's pods may run: spread over zones and nodes so one failure takes few of them. */
 export interface PlacementProfile {
-  /** `maxSkew` of the spread over `topology.kubernetes.io/zone`. */
-  readonly zoneMaxSkew: number;
+  /** `maxSkew` of the spread over `topology.kubernetes.io/zone`; undefined for no zone spread. */
+  readonly zoneMaxSkew?: number;
   /** `whenUnsatisfiable` of the zone spread: `DoNotSchedule` or `ScheduleAnyway`. */
-  readonly zoneWhenUnsatisfiable: string;
+  readonly zoneWhenUnsatisfiable?: string;
   /** `maxSkew` of the spread over `kubernetes.io/hostname`. */
   readonly hostnameMaxSkew: number;
   /** `whenUnsatisfiable` of the node spread. */
@@ -212,6 +212,13 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     persistentStorage: true,
     pdbMinAvailable: 1,
     minReadyApiPods: 1,
+    placement: {
+      // The guide's staging runs on one node; where it has more, the two pods prefer different
+      // nodes so one node failure leaves a pod serving. No zone spread: staging is not zonal.
+      hostnameMaxSkew: 1,
+      hostnameWhenUnsatisfiable: 'ScheduleAnyway',
+      hostnameAntiAffinityWeight: 100,
+    },
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
     monitoring: true,

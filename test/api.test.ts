@@ -57,10 +57,16 @@ describe('level 1 (development, 99 %)', () => {
   });
 
   test('level 1 resources: small and explicit (requests 100m / 256Mi, limits 500m / 1Gi)', () => {
-    expect(apiContainer(objects).resources).toEqual({
+    expect(apiContainer(objects).resources).toMatchObject({
       requests: { cpu: '100m', memory: '256Mi' },
       limits: { cpu: '500m', memory: '1Gi' },
     });
+  });
+
+  test('level 1 ephemeral storage: the limit covers every emptyDir (1 + 2 + 10 + 20 Gi) plus 1 Gi of logs', () => {
+    const { requests, limits } = apiContainer(objects).resources;
+    expect(requests['ephemeral-storage']).toBe('1Gi');
+    expect(limits['ephemeral-storage']).toBe(`${34 * 1024}Mi`);
   });
 });
 
@@ -151,8 +157,8 @@ describe('level 3 (production, 99.9 %)', () => {
 
   test('level 3 resources: requests 512Mi / 250m, limits 1Gi / 500m', () => {
     expect(apiContainer(objects).resources).toEqual({
-      requests: { cpu: '250m', memory: '512Mi' },
-      limits: { cpu: '500m', memory: '1Gi' },
+      requests: { cpu: '250m', memory: '512Mi', 'ephemeral-storage': '1Gi' },
+      limits: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '4096Mi' },
     });
   });
 
