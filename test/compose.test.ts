@@ -100,6 +100,21 @@ describeWith(
       expect(api.volumes).toContain(`${path.join(ROOT, 'data')}:/app/data:rw`);
     });
 
+    test('every host an environment URL names is a Compose service (same names as the cluster)', () => {
+      const hosts = Object.values<KubeObject>(compose.services).flatMap((service) =>
+        Object.values<string>(service.environment ?? {}).flatMap((value) => {
+          const url = /^[a-z][a-z0-9+.-]*:\/\/[^@/]*@?([^:/@]+)[:/]/.exec(value);
+          return url ? [url[1]] : [];
+        }),
+      );
+      expect(hosts).toEqual(expect.arrayContaining(['merlai-postgres', 'merlai-redis']));
+      for (const host of hosts) expect(Object.keys(compose.services)).toContain(host);
+      expect(compose.services['merlai-api'].depends_on).toEqual({
+        'merlai-postgres': { condition: 'service_healthy' },
+        'merlai-redis': { condition: 'service_healthy' },
+      });
+    });
+
     test('services sit on one bridge network', () => {
       expect(compose.networks.merlai.driver).toBe('bridge');
       for (const service of Object.values<KubeObject>(compose.services)) {
