@@ -1,6 +1,15 @@
 import { type ApiObject, Duration, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import {
+  requireDnsSubdomain as checkDnsSubdomain,
+  quantity as q,
+  requirePositiveQuantity,
+  resolveResources,
+  resourceRequirements,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from './container-support';
 import { invalidProp, requireDnsLabel, requireInteger } from './errors';
 import { isPinned, parseImage } from './image';
 import { selectorLabels } from './labels';
@@ -11,7 +20,6 @@ import {
   levelProfile,
   type PlacementProfile,
   type ProbeTimings,
-  type ResourceProfile,
 } from './levels';
 import { parseQuantity } from './quantity';
 import type * as rolloutModule from './rollout';
@@ -216,6 +224,8 @@ export interface ApiVolumeMount {
 const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
 const CACHE_DIR = '/var/cache/merlai';
 const STARTUP_PERIOD_SECONDS = 10;
+/** The user the Merlai image is built with (the guide's `runAsUser: 1000`, `fsGroup: 1000`). */
+const API_UID = 1000;
 /** Node disk the scheduler reserves for a pod: logs and the scratch it usually uses. */
 const EPHEMERAL_STORAGE_REQUEST = '1Gi';
 /** Room for container logs on top of the emptyDirs, within the ephemeral-storage limit. */
@@ -292,7 +302,7 @@ export class MerlaiApi extends Construct {
     if (props.priorityClassName !== undefined)
       requireDnsSubdomain(this, 'priorityClassName', props.priorityClassName);
 
-    const resources = this.resolveResources(props.resources, profile.resources);
+    const resources = resolveResources(this, TYPE, 'resources', props.resources, profile.resources);
     const liveness = this.resolveProbe('liveness', props.liveness, profile.liveness);
     const readiness = this.resolveProbe('readiness', props.readiness, profile.readiness);
     const modelLoadSeconds = (props.modelLoadTimeout ?? Duration.minutes(5)).toSeconds();
@@ -338,12 +348,8 @@ export class MerlaiApi extends Construct {
             terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
             ...(profile.placement ? this.placement(profile.placement) : {}),
             securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 1000,
-              runAsGroup: 1000,
-              fsGroup: 1000,
+              ...restrictedPodSecurityContext(API_UID),
               fsGroupChangePolicy: 'OnRootMismatch',
-              seccompProfile: { type: 'RuntimeDefault' },
             },
             containers: [
               {
@@ -352,18 +358,10 @@ export class MerlaiApi extends Construct {
                 imagePullPolicy: profile.requirePinnedImage ? 'IfNotPresent' : 'Always',
                 ports: [{ name: 'http', containerPort: API_CONTAINER_PORT, protocol: 'TCP' }],
                 env: Lazy.any({ produce: () => this.renderEnv() }),
-                resources: {
-                  requests: {
-                    cpu: k8s.Quantity.fromString(resources.cpuRequest),
-                    memory: k8s.Quantity.fromString(resources.memoryRequest),
-                    'ephemeral-storage': q(EPHEMERAL_STORAGE_REQUEST),
-                  },
-                  limits: {
-                    cpu: k8s.Quantity.fromString(resources.cpuLimit),
-                    memory: k8s.Quantity.fromString(resources.memoryLimit),
-                    'ephemeral-storage': q(ephemeralStorageLimit(volumes)),
-                  },
-                },
+                resources: resourceRequirements(resources, {
+                  request: EPHEMERAL_STORAGE_REQUEST,
+                  limit: ephemeralStorageLimit(volumes),
+                }),
                 startupProbe: {
                   httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
                   periodSeconds: STARTUP_PERIOD_SECONDS,
@@ -378,16 +376,7 @@ export class MerlaiApi extends Construct {
                   httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') },
                   ...readiness,
                 },
-                securityContext: {
-                  runAsNonRoot: true,
-                  runAsUser: 1000,
-                  runAsGroup: 1000,
-                  readOnlyRootFilesystem: true,
-                  allowPrivilegeEscalation: false,
-                  privileged: false,
-                  capabilities: { drop: ['ALL'] },
-                  seccompProfile: { type: 'RuntimeDefault' },
-                },
+                securityContext: restrictedContainerSecurityContext(API_UID),
                 volumeMounts: Lazy.any({ produce: () => this.renderMounts(volumes) }),
                 lifecycle: shutdown.preStopCommand
                   ? { preStop: { exec: { command: shutdown.preStopCommand } } }
@@ -692,36 +681,6 @@ export class MerlaiApi extends Construct {
     };
   }
 
-  private resolveResources(o: ApiResourceOverrides | undefined, base: ResourceProfile): ResourceProfile {
-    const merged: ResourceProfile = { ...base, ...stripUndefined(o ?? {}) };
-    for (const [prop, value] of Object.entries(merged)) {
-      const parsed = parseQuantity(value);
-      if (parsed === undefined || parsed <= 0) {
-        invalidProp(
-          this,
-          TYPE,
-          `resources.${prop}`,
-          value,
-          "expected a positive Kubernetes quantity such as '250m' or '0.5' (CPU) or '512Mi' or '1Gi' (memory)",
-        );
-      }
-    }
-    for (const kind of ['cpu', 'memory'] as const) {
-      const request = merged[`${kind}Request`];
-      const limit = merged[`${kind}Limit`];
-      if ((parseQuantity(limit) ?? 0) < (parseQuantity(request) ?? 0)) {
-        invalidProp(
-          this,
-          TYPE,
-          `resources.${kind}Limit`,
-          limit,
-          `expected a limit at least the request (${request}); raise the limit or lower 'resources.${kind}Request'`,
-        );
-      }
-    }
-    return merged;
-  }
-
   private resolveProbe(prop: string, o: ProbeOverrides | undefined, base: ProbeTimings): ProbeTimings {
     const merged: ProbeTimings = { ...base, ...stripUndefined(o ?? {}) };
     requireInteger(this, TYPE, `${prop}.initialDelaySeconds`, merged.initialDelaySeconds, 0);
@@ -760,10 +719,7 @@ export class MerlaiApi extends Construct {
       },
     ];
     const durable = claims.map(({ name, mountPath, size, prop }): ApiVolumeMount => {
-      const bytes = parseQuantity(size);
-      if (bytes === undefined || bytes <= 0) {
-        invalidProp(this, TYPE, prop, size, "expected a positive storage quantity such as '10Gi'");
-      }
+      requirePositiveQuantity(this, TYPE, prop, size);
       if (!profile.persistentStorage) {
         return { name, mountPath, readOnly: false, volume: { emptyDir: { sizeLimit: q(size) } } };
       }
@@ -845,18 +801,8 @@ export class MerlaiApi extends Construct {
   }
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 function requireDnsSubdomain(scope: Construct, prop: string, value: string): void {
-  if (typeof value !== 'string' || value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
-    invalidProp(
-      scope,
-      TYPE,
-      prop,
-      value,
-      'expected a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", at most 253 characters',
-    );
-  }
+  checkDnsSubdomain(scope, TYPE, prop, value);
 }
 
 /**
@@ -869,10 +815,6 @@ function ephemeralStorageLimit(volumes: ApiVolumeMount[]): string {
     .filter((size): size is string => typeof size === 'string')
     .reduce((sum, size) => sum + (parseQuantity(size) ?? 0), 0);
   return `${Math.ceil((emptyDirBytes + LOG_ALLOWANCE_BYTES) / 2 ** 20)}Mi`;
-}
-
-function q(quantity: string): k8s.Quantity {
-  return k8s.Quantity.fromString(quantity);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

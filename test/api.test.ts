@@ -360,7 +360,7 @@ describe('bad input: the error names the construct path, the prop and the value'
       'negative storage size',
       STAGING,
       { dataStorageSize: '-10Gi' },
-      /'dataStorageSize' is '-10Gi'; expected a positive storage quantity/,
+      /'dataStorageSize' is '-10Gi'; expected a positive Kubernetes quantity such as '10Gi'/,
     ],
     [
       'CPU target over 100 %',
