@@ -20,7 +20,7 @@ KUBE_SCORE_VERSION="v1.20.0"
 # so the pin is the commit of tag 10.1.3.
 POLARIS_VERSION="e2df222"
 CHECKOV_VERSION="3.3.30"
-KUBERNETES_VERSION="v1.34.4"
+KUBERNETES_VERSION="v1.28.15"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PROJECT_ROOT="$(cd "$here/../.." && pwd)"
