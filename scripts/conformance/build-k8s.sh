@@ -6,7 +6,7 @@
 # So we generate a throwaway module that requires k8s.io/kubernetes vX.Y.Z and replaces every
 # staging module by its published v0.Y.Z, and build the two commands from there.
 #
-# Usage: build-k8s.sh VERSION OUT_DIR     (e.g. build-k8s.sh v1.34.4 ~/.cache/.../k8s-v1.34.4)
+# Usage: build-k8s.sh VERSION OUT_DIR     (e.g. build-k8s.sh v1.28.15 ~/.cache/.../k8s-v1.28.15)
 set -euo pipefail
 
 version="$1"
