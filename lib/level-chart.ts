@@ -1,4 +1,4 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
@@ -100,6 +100,7 @@ export class MerlaiLevelChart extends Chart {
     if (profile.monitoring) {
       this.observability = new MerlaiObservability(this, 'observability', {
         backupCronJobName: BACKUP_NAME,
+        backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
         ...props.observability,
         api: this.api,
       });

@@ -46,6 +46,8 @@ export interface DatastoreProfile {
   readonly redisResources: ResourceProfile;
   /** When the `pg_dump` CronJob runs (5-field cron, UTC). */
   readonly backupSchedule: string;
+  /** Hours without a successful dump before an alert fires: the schedule's interval plus two hours. */
+  readonly backupMaxAgeHours: number;
   /** How many dumps the backup volume keeps (older ones are deleted after each successful dump). */
   readonly backupRetention: number;
   /** Size of the backup volume. */
@@ -193,6 +195,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       redisSentinels: 0,
       redisResources: { cpuRequest: '50m', memoryRequest: '128Mi', cpuLimit: '250m', memoryLimit: '256Mi' },
       backupSchedule: '0 3 * * *',
+      backupMaxAgeHours: 26,
       backupRetention: 3,
       backupStorageSize: '5Gi',
     },
@@ -212,13 +215,9 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     persistentStorage: true,
     pdbMinAvailable: 1,
     minReadyApiPods: 1,
-    placement: {
-      // The guide's staging runs on one node; where it has more, the two pods prefer different
-      // nodes so one node failure leaves a pod serving. No zone spread: staging is not zonal.
-      hostnameMaxSkew: 1,
-      hostnameWhenUnsatisfiable: 'ScheduleAnyway',
-      hostnameAntiAffinityWeight: 100,
-    },
+    // No placement rules: the guide's staging is a single-node cluster, and its two pods share
+    // ReadWriteOnce claims, which only pods on one node can mount (anti-affinity would leave the
+    // second pod stuck on a Multi-Attach error on a multi-node cluster).
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
     monitoring: true,
@@ -237,6 +236,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       redisSentinels: 3,
       redisResources: { cpuRequest: '100m', memoryRequest: '256Mi', cpuLimit: '500m', memoryLimit: '512Mi' },
       backupSchedule: '0 3 * * *',
+      backupMaxAgeHours: 26,
       backupRetention: 7,
       backupStorageSize: '20Gi',
     },
@@ -281,6 +281,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       redisSentinels: 3,
       redisResources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' },
       backupSchedule: '0 */6 * * *',
+      backupMaxAgeHours: 8,
       backupRetention: 28,
       backupStorageSize: '100Gi',
     },

@@ -71,7 +71,8 @@ export interface MerlaiSecurityOptions {
   /**
    * The Kubernetes API server, for datastore pods that must reach it (CloudNativePG's instance
    * manager). Required when an endpoint says `needsApiServer`.
-   * @default - none: an error if a datastore needs the API server
+   * @default - none: an error if a datastore needs the API server (the level charts pass
+   *   `DEFAULT_KUBERNETES_API_SERVER`, any address on 6443, unless told otherwise)
    */
   readonly kubernetesApiServer?: KubernetesApiServer;
   /**

@@ -258,9 +258,11 @@ describe.each([DEVELOPMENT, STAGING, PRODUCTION])('every level: %s', (level) => 
     expect(find(objects, 'Namespace', 'merlai').metadata).not.toHaveProperty('namespace');
   });
 
-  test('replica count and image policy follow the level table', () => {
-    expect(deployment(objects).spec.replicas).toBe(profile.replicas);
-    if (profile.requirePinnedImage) expect(apiContainer(objects).image).not.toMatch(/:latest$/);
+  test("the guide's replica counts: 1, 2, and none under the level 3 autoscaler", () => {
+    const expected = { [DEVELOPMENT]: 1, [STAGING]: 2, [PRODUCTION]: undefined }[level];
+    expect(deployment(objects).spec.replicas).toBe(expected);
+    expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(level === PRODUCTION);
+    expect(profile.replicas).toBe(expected);
   });
 });
 

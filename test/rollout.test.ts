@@ -431,19 +431,12 @@ describe('level 3 placement: spread over zones and nodes', () => {
     });
   });
 
-  test('level 1 leaves placement to the scheduler', () => {
-    const spec = find(synthLevel(DEVELOPMENT), 'Deployment', 'merlai-api').spec.template.spec;
-    expect(spec).not.toHaveProperty('topologySpreadConstraints');
-    expect(spec).not.toHaveProperty('affinity');
-  });
-
-  test('level 2 prefers one pod per node, without a zone spread', () => {
-    const spec = find(synthLevel(STAGING), 'Deployment', 'merlai-api').spec.template.spec;
-    expect(
-      spec.topologySpreadConstraints.map((c: KubeObject) => [c.topologyKey, c.whenUnsatisfiable]),
-    ).toEqual([['kubernetes.io/hostname', 'ScheduleAnyway']]);
-    const [term] = spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
-    expect(term.podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+  test('levels 1 and 2 leave placement to the scheduler (level 2 pods share ReadWriteOnce claims)', () => {
+    for (const level of [DEVELOPMENT, STAGING]) {
+      const spec = find(synthLevel(level), 'Deployment', 'merlai-api').spec.template.spec;
+      expect(spec).not.toHaveProperty('topologySpreadConstraints');
+      expect(spec).not.toHaveProperty('affinity');
+    }
   });
 
   test('an optional priority class', () => {

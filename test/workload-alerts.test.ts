@@ -4,7 +4,7 @@
  * just before the rule's `for` has passed and exactly the predicted alerts just after it; series of
  * other objects (another Deployment, another CronJob's Job, a roomier volume) must never alert.
  */
-import { AvailabilityLevel } from '../lib';
+import { AvailabilityLevel, LEVEL_PROFILES } from '../lib';
 import {
   alertRule,
   alertRules,
@@ -24,6 +24,8 @@ const KSM = { job: 'kube-state-metrics', namespace: NS };
 const ONSET = 10; // minutes
 const MINUTES = 90;
 const GiB = 2 ** 30;
+/** Level 3 dumps every 6 hours: no success in the interval plus two hours alerts. */
+const BACKUP_MAX_AGE_HOURS = LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].datastores.backupMaxAgeHours;
 
 /** A gauge sampled every minute: `before` until ONSET, then `after` (both promtool value lists allowed). */
 function gauge(before: number, after: number | number[]): string {
@@ -153,12 +155,12 @@ function cases(): Case[] {
       alerting: [{ ...KSM, job_name: job, condition: 'true' }],
     },
     {
-      // time() starts at 0: a last success 25 h before it is 26 h old at 60 minutes.
+      // time() starts at 0: a last success (limit - 1 h) before it passes the limit at 60 minutes.
       alert: 'MerlaiBackupNotSuccessful',
       input: [
         {
           series: series('kube_cronjob_status_last_successful_time', cron),
-          values: gauge(-25 * hour, -25 * hour),
+          values: gauge(-(BACKUP_MAX_AGE_HOURS - 1) * hour, -(BACKUP_MAX_AGE_HOURS - 1) * hour),
         },
       ],
       alerting: [cron],
@@ -226,7 +228,8 @@ describe('workload alerts at production', () => {
     async () => {
       const rule = alertRule(file, 'MerlaiBackupNeverSucceeded');
       const limit = seconds(rule.for);
-      expect(limit).toBe(26 * 3600);
+      expect(BACKUP_MAX_AGE_HOURS).toBe(6 + 2); // the 6-hourly schedule plus two hours
+      expect(limit).toBe(BACKUP_MAX_AGE_HOURS * 3600);
       const labels = { namespace: NS, cronjob: 'merlai-postgres-backup', ...rule.labels };
       const result = await promtool(['test', 'rules', 'tests.yaml'], {
         'rules.yaml': { groups: [{ name: 'backup', rules: [rule] }] },
