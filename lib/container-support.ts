@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { k8s } from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
 import type { ApiResourceOverrides } from './api';
@@ -155,7 +156,8 @@ export function requireAtLeast(
   return value;
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A DNS-1123 subdomain (host names, Secret and StorageClass names, label-key prefixes). */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Checks a DNS-1123 subdomain (host names, Secret and StorageClass names). */
 export function requireDnsSubdomain(
@@ -176,26 +178,43 @@ export function requireDnsSubdomain(
   return value;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+/** Parses `address/prefix`; undefined unless both parts are valid (IPv4 or IPv6). */
+export function parseCidr(cidr: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
+  if (typeof cidr !== 'string') return undefined;
+  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
+  if (!match) return undefined;
+  const [, address, prefixText] = match;
+  const prefix = Number(prefixText);
+  if (isIPv4(address) && prefix <= 32) return { address, prefix, family: 4 };
+  if (isIPv6(address) && prefix <= 128) return { address, prefix, family: 6 };
+  return undefined;
+}
 
-/** Checks an IPv4 CIDR such as `10.20.0.0/16`. */
+/** Checks a CIDR, IPv4 (`10.20.0.0/16`) or IPv6 (`fd00::/64`). */
 export function requireCidr(scope: IConstruct, constructType: string, prop: string, value: string): string {
-  const [address, bits, extra] = typeof value === 'string' ? value.split('/') : [];
-  const prefix = Number(bits);
-  if (extra !== undefined || !IPV4.test(address ?? '') || !/^\d{1,2}$/.test(bits ?? '') || prefix > 32) {
-    invalidProp(scope, constructType, prop, value, "expected an IPv4 CIDR such as '10.20.0.0/16'");
+  if (typeof value !== 'string' || parseCidr(value) === undefined) {
+    invalidProp(
+      scope,
+      constructType,
+      prop,
+      value,
+      "expected a CIDR such as '10.20.0.0/16' or 'fd00::/64' (address/prefix length)",
+    );
   }
   return value;
 }
 
 /** True for an IPv4 address literal. */
 export function isIpv4(value: string): boolean {
-  return IPV4.test(value);
+  return isIPv4(value);
 }
 
-/** Checks a TCP port number. */
+/** Checks a TCP or UDP port number. */
 export function requirePort(scope: IConstruct, constructType: string, prop: string, value: number): number {
-  return requireInteger(scope, constructType, prop, value, 1, 65535);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    invalidProp(scope, constructType, prop, value, 'expected a port number, an integer between 1 and 65535');
+  }
+  return value;
 }
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;

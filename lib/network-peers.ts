@@ -1,5 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { k8s } from 'cdk8s-plus-28';
+import { DNS1123_SUBDOMAIN } from './container-support';
 
 /**
  * Small builders for NetworkPolicy peers and ports, shared by `MerlaiSecurity`'s policies.
@@ -55,27 +55,14 @@ function namespaceSelector(namespace: string): k8s.LabelSelector {
   return { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } };
 }
 
-/** Parses `address/prefix`; undefined unless both parts are valid (IPv4 or IPv6). */
-export function parseCidr(cidr: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
-  if (typeof cidr !== 'string') return undefined;
-  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
-  if (!match) return undefined;
-  const [, address, prefixText] = match;
-  const prefix = Number(prefixText);
-  if (isIPv4(address) && prefix <= 32) return { address, prefix, family: 4 };
-  if (isIPv6(address) && prefix <= 128) return { address, prefix, family: 6 };
-  return undefined;
-}
-
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Why a label key/value pair is invalid, or undefined when Kubernetes would accept it. */
 export function labelProblem(key: string, value: string): string | undefined {
   const slash = key.indexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+  if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
     return `label key '${key}' has an invalid prefix (a DNS subdomain is expected)`;
   }
   if (name.length > 63 || !LABEL_NAME.test(name)) {

@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { API_CONTAINER_PORT, ApiServiceType, type MerlaiApi } from './api';
+import { parseCidr, requireCidr, requirePort } from './container-support';
 import type { DatastoreEndpoint, DatastoreEndpoints } from './endpoints';
 import { invalidProp, requireDnsLabel } from './errors';
 import {
@@ -9,7 +10,6 @@ import {
   labelProblem,
   NetworkProtocol,
   namespacePeer,
-  parseCidr,
   podPeer,
   policyPort,
   tcpPorts,
@@ -392,23 +392,11 @@ export class MerlaiSecurity extends Construct {
   }
 
   private requirePort(prop: string, port: number): number {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      invalidProp(this, TYPE, prop, port, 'expected a port number, an integer between 1 and 65535');
-    }
-    return port;
+    return requirePort(this, TYPE, prop, port);
   }
 
   private requireCidr(prop: string, cidr: string): string {
-    if (parseCidr(cidr) === undefined) {
-      invalidProp(
-        this,
-        TYPE,
-        prop,
-        cidr,
-        "expected a CIDR such as '10.20.0.0/16' or 'fd00::/64' (address/prefix length)",
-      );
-    }
-    return cidr;
+    return requireCidr(this, TYPE, prop, cidr);
   }
 
   private requireLabels(

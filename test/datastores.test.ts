@@ -593,7 +593,7 @@ describe('bad input', () => {
       'invalid external CIDR',
       PRODUCTION,
       { redis: { external: { host: 'cache.example.com', secretName: 'cache', cidr: '10.0.0.0/33' } } },
-      /\[chart\/datastores\/redis\] MerlaiRedis: 'external.cidr' is '10.0.0.0\/33'; expected an IPv4 CIDR/,
+      /\[chart\/datastores\/redis\] MerlaiRedis: 'external.cidr' is '10.0.0.0\/33'; expected a CIDR such as/,
     ],
     [
       'as many synchronous standbys as instances',
