@@ -15,7 +15,7 @@ import { type BlueGreenOptions, type CanaryOptions, CanaryStep, type DeploymentS
 
 const API_TYPE = 'MerlaiApi';
 
-/** The Argo Rollouts API group and version of the CRDs in `../shared/crds`. */
+/** The Argo Rollouts API group and version of the CRDs in `crds/`. */
 export const ARGO_ROLLOUTS_API_VERSION = 'argoproj.io/v1alpha1';
 /** Argo Rollouts prometheus-operator default: the `prometheus-operated` Service in `monitoring`. */
 export const DEFAULT_PROMETHEUS_ADDRESS = 'http://prometheus-operated.monitoring.svc:9090';

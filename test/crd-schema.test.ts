@@ -10,7 +10,7 @@ describe('CRD schema validator', () => {
     spec: { instances: 3, storage: { size: '10Gi' } },
   };
 
-  test('reads every CRD of ../shared/crds', () => {
+  test('reads every CRD of crds/', () => {
     expect(readdirSync(CRDS_DIR).filter((f) => f.endsWith('.yaml')).length).toBeGreaterThanOrEqual(11);
     expect(isCustomResource(cluster)).toBe(true);
   });

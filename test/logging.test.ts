@@ -5,20 +5,35 @@ import path from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { AvailabilityLevel, GUIDE_LOG_CONFIG, LogFormat, MerlaiApi, MerlaiLogging } from '../lib';
-import { SHARED_DIR } from './support/shared';
+import { PROJECT_ROOT, requireShared } from './support/shared';
 import { apiContainer, find, type KubeObject, LEVELS, synthLevel } from './support/synth';
 import { haveTool } from './support/tools';
 
-const GUIDE = process.env.MERLAI_GUIDE ?? path.join(SHARED_DIR, 'seed', 'operations-guide.ja.md');
+/** The guide's `merlai-logging` ConfigMap (section ログ設定), kept as a fixture in the repository. */
+const GUIDE_FIXTURE = path.join(PROJECT_ROOT, 'test', 'fixtures', 'guide-logging-configmap.yaml');
 
-/** The `merlai-logging` ConfigMap of the guide (section ログ設定), parsed from its YAML block. */
-function guideConfigMap(): KubeObject {
-  const blocks = [...readFileSync(GUIDE, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+/** The `merlai-logging` ConfigMap among the YAML blocks of a Markdown file or a plain YAML file. */
+function configMapIn(file: string): KubeObject {
+  const text = readFileSync(file, 'utf8');
+  const blocks = file.endsWith('.md')
+    ? [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1])
+    : [text];
   const docs = blocks.flatMap((b) => parseAllDocuments(b).map((d) => d.toJS()));
   const found = docs.find((d) => d?.kind === 'ConfigMap' && d.metadata?.name === 'merlai-logging');
-  if (!found) throw new Error(`no ConfigMap merlai-logging in ${GUIDE}`);
+  if (!found) throw new Error(`no ConfigMap merlai-logging in ${file}`);
   return found;
 }
+
+function guideConfigMap(): KubeObject {
+  return configMapIn(GUIDE_FIXTURE);
+}
+
+test("the fixture is the operations guide's ConfigMap (optional: needs ../shared)", () => {
+  const shared = requireShared('guide fixture check');
+  if (!shared) return;
+  const guide = process.env.MERLAI_GUIDE ?? path.join(shared, 'seed', 'operations-guide.ja.md');
+  expect(guideConfigMap()).toEqual(configMapIn(guide));
+});
 
 /** Where the API container finds the configuration: the env var's path and the mounted ConfigMap. */
 function wiring(objects: KubeObject[]) {

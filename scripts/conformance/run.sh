@@ -6,7 +6,7 @@
 # Usage: scripts/conformance/run.sh [LEVEL_FILE.k8s.yaml ...]   (default: dist/*.k8s.yaml)
 # Environment:
 #   MERLAI_TOOLS_CACHE        where tools are installed and kept (default ~/.cache/merlai-conformance)
-#   MERLAI_CRDS_DIR           CRDs to install into the API server (default ../shared/crds, else /work/shared/crds)
+#   MERLAI_CRDS_DIR           CRDs to install into the API server (default crds/, the project's own copy)
 #   MERLAI_CONFORMANCE_EXEMPTIONS   exemptions file (default conformance/exemptions.yaml)
 #   MERLAI_CONFORMANCE_OUT    where reports go (default build/conformance)
 #   MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS=1   fail when a linter cannot be installed
@@ -213,12 +213,8 @@ api_state=""
 if [[ "${MERLAI_CONFORMANCE_SKIP_APISERVER:-0}" == "1" ]]; then
   api_state="SKIPPED (MERLAI_CONFORMANCE_SKIP_APISERVER=1)"
 else
-  # ../shared/crds beside the project; a CI clone in a temporary folder falls back to the
-  # workplace's /work/shared/crds (the test suite resolves it the same way).
-  crds_dir="${MERLAI_CRDS_DIR:-$PROJECT_ROOT/../shared/crds}"
-  if [[ -z "${MERLAI_CRDS_DIR:-}" && ! -d "$crds_dir" && -d /work/shared/crds ]]; then
-    crds_dir=/work/shared/crds
-  fi
+  # The project's own copy of the operators' CRDs (crds/SOURCES.md).
+  crds_dir="${MERLAI_CRDS_DIR:-$PROJECT_ROOT/crds}"
   if [[ ! -d "$crds_dir" ]]; then
     echo "APISERVER FAIL: CRD directory $crds_dir not found (set MERLAI_CRDS_DIR)" | tee "$out/apiserver.txt"
     api_rc=1

@@ -3,11 +3,10 @@ import path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { load as parseYaml } from 'js-yaml';
-import { SHARED_DIR } from './shared';
+import { CRDS_DIR } from './shared';
 import type { KubeObject } from './synth';
 
-/** Where the operators' CRDs live: `MERLAI_CRDS_DIR`, else `crds/` of the shared folder. */
-export const CRDS_DIR = process.env.MERLAI_CRDS_DIR ?? path.join(SHARED_DIR, 'crds');
+export { CRDS_DIR };
 
 type Schema = Record<string, unknown>;
 /** A compiled schema; not a type guard, so a failed check keeps the object's type. */
@@ -78,7 +77,7 @@ function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 }
 
-/** True when a CRD of `../shared/crds` defines the object's kind. */
+/** True when a CRD of `crds/` defines the object's kind. */
 export function isCustomResource(o: KubeObject): boolean {
   loadGroup(groupOf(o.apiVersion));
   return schemas.has(`${o.apiVersion}/${o.kind}`);

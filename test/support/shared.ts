@@ -1,21 +1,31 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/**
- * The project's `../shared/` folder (DESIGN.md, the guide, the CRDs): `MERLAI_SHARED_DIR`, else the
- * sibling of the project root, else the workplace's `/work/shared` (a CI clone in a temporary
- * folder has no sibling).
- */
-export const SHARED_DIR = resolveSharedDir();
+/** The project root. */
+export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
-function resolveSharedDir(): string {
-  const candidates = [
-    process.env.MERLAI_SHARED_DIR,
-    path.resolve(__dirname, '../../../shared'),
-    '/work/shared',
-  ].filter((c): c is string => Boolean(c));
-  const found = candidates.find((c) => existsSync(path.join(c, 'crds')));
-  if (!found)
-    throw new Error(`No shared folder found; set MERLAI_SHARED_DIR. Tried: ${candidates.join(', ')}`);
-  return found;
+/** The project's own copy of the operators' CRDs (`crds/SOURCES.md`). */
+export const CRDS_DIR = process.env.MERLAI_CRDS_DIR ?? path.join(PROJECT_ROOT, 'crds');
+
+/** The project's copies of upstream material for tests that run the real thing (`third_party/SOURCES.md`). */
+export const THIRD_PARTY_DIR = path.join(PROJECT_ROOT, 'third_party');
+
+/**
+ * The workplace's `../shared/` folder beside the project (`MERLAI_SHARED_DIR` to point elsewhere), or
+ * undefined. It may only add optional checks: a test that uses it skips with a note when it is
+ * absent (see {@link requireShared}). CI clones the repository into a temporary folder with
+ * nothing beside it, so even under `CI=true` its absence is a note, not a failure.
+ */
+export const SHARED_DIR: string | undefined = [
+  process.env.MERLAI_SHARED_DIR,
+  path.resolve(PROJECT_ROOT, '../shared'),
+]
+  .filter((c): c is string => Boolean(c))
+  .find((c) => existsSync(path.join(c, 'seed')));
+
+/** `../shared` for an optional check: its path, or undefined after a note saying the check was skipped. */
+export function requireShared(what: string): string | undefined {
+  if (SHARED_DIR) return SHARED_DIR;
+  console.warn(`skipped: ${what}: no ../shared folder beside the project (set MERLAI_SHARED_DIR)`);
+  return undefined;
 }
