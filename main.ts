@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, Yaml, YamlOutputType } from 'cdk8s';
-import { Level1DevChart, Level2StagingChart, Level3ProductionChart } from './lib';
+import { Level1DevChart, Level2StagingChart, Level3ProductionChart, type MerlaiLevelChartProps } from './lib';
 import { composeFromChart } from './lib/compose';
 import { AvailabilityLevel, LEVEL_PROFILES } from './lib/levels';
 
@@ -24,6 +24,17 @@ function synthAll(app: App): void {
   }
 }
 
+/**
+ * The cluster facts Level 3 takes from the user, with example values for the shipped chart: set
+ * yours. `kubernetesApiServer.cidr`: the endpoints of `kubectl get endpoints kubernetes -n default`
+ * (here a /24 standing for an EKS cluster's control-plane subnet); `storageClassName`: a
+ * ReadWriteMany class (here EFS CSI's `efs-sc` on EKS; `azurefile-csi` on AKS, `standard-rwx` on GKE).
+ */
+export const LEVEL3_CLUSTER_FACTS = {
+  api: { storageClassName: 'efs-sc' },
+  security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
+} as const satisfies MerlaiLevelChartProps;
+
 /** Builds the app: one chart per availability level, written to `<outdir>/<level>.k8s.yaml`. */
 export function buildApp(outdir: string): App {
   const app = new App({
@@ -33,7 +44,7 @@ export function buildApp(outdir: string): App {
   });
   new Level1DevChart(app, LEVEL_PROFILES[AvailabilityLevel.DEVELOPMENT].chartId);
   new Level2StagingChart(app, LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId);
-  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId);
+  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId, LEVEL3_CLUSTER_FACTS);
   return app;
 }
 
