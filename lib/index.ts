@@ -1,5 +1,6 @@
 export * from './api';
 export * from './compose';
+export * from './dashboard';
 export * from './datastores';
 export * from './endpoints';
 export * from './errors';

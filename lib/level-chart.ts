@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
+import { MerlaiDashboard, type MerlaiDashboardOptions } from './dashboard';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
 import { requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
@@ -48,6 +49,12 @@ export interface MerlaiLevelChartProps {
    */
   readonly observability?: MerlaiObservabilityOptions;
   /**
+   * Overrides of the Grafana dashboard ConfigMap (sidecar discovery labels, namespace, folder);
+   * used at levels whose profile has `monitoring`.
+   * @default - `grafana_dashboard: "1"` in the chart's namespace
+   */
+  readonly dashboard?: MerlaiDashboardOptions;
+  /**
    * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, API server).
    * @default - ingress-nginx, cluster DNS in kube-system, `monitoring` where the level is monitored,
    *   `DEFAULT_KUBERNETES_API_SERVER`
@@ -68,6 +75,8 @@ export class MerlaiLevelChart extends Chart {
   public readonly logging: MerlaiLogging;
   /** The Prometheus rules; undefined at a level without monitoring. */
   public readonly observability?: MerlaiObservability;
+  /** The Grafana dashboard; undefined at a level without monitoring. */
+  public readonly dashboard?: MerlaiDashboard;
   public readonly security: MerlaiSecurity;
   public readonly datastores: MerlaiDatastores;
 
@@ -103,6 +112,12 @@ export class MerlaiLevelChart extends Chart {
         backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
         ...props.observability,
         api: this.api,
+      });
+      this.dashboard = new MerlaiDashboard(this, 'dashboard', {
+        ...props.dashboard,
+        api: this.api,
+        observability: this.observability,
+        datastores: this.datastores,
       });
     }
     this.security = new MerlaiSecurity(this, 'security', {

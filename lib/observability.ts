@@ -140,8 +140,8 @@ interface RuleGroup {
   readonly rules: Rule[];
 }
 
-/** One service level objective measured at the ingress. */
-interface Slo {
+/** One service level objective measured at the ingress, as the rules and the dashboard read it. */
+export interface Slo {
   /** `availability` or `latency`: the `slo` label and part of the names. */
   readonly name: string;
   readonly objective: number;
@@ -150,6 +150,22 @@ interface Slo {
   readonly record: (window: string) => string;
   /** What a bad request is, for the alert text. */
   readonly bad: string;
+}
+
+/** What the rules of one level are made of, for the dashboard built from the same definitions. */
+export interface ObservabilityDefinitions {
+  /** The availability and latency SLOs. */
+  readonly slos: readonly Slo[];
+  /** Which Ingress's traffic the SLIs measure. */
+  readonly sliScope: SliScope;
+  /** Labels of the SLI recording rules' series, e.g. `{ namespace, ingress }`. */
+  readonly seriesLabels: Readonly<Record<string, string>>;
+  /** Namespace of the API and of the objects the workload alerts watch. */
+  readonly namespace: string;
+  /** The CronJob the backup alerts watch; undefined for no backup alerts. */
+  readonly backupCronJobName?: string;
+  /** Longest time without a successful backup before an alert fires, in seconds. */
+  readonly backupMaxAgeSeconds: number;
 }
 
 /**
@@ -165,6 +181,8 @@ export class MerlaiObservability extends Construct {
   public readonly serviceMonitor?: ApiObject;
   /** Minutes of allowed unavailability per 30 days at the level's target. */
   public readonly monthlyErrorBudgetMinutes: number;
+  /** The SLOs and scopes the rules are built from (the dashboard reads the same). */
+  public readonly definitions: ObservabilityDefinitions;
 
   constructor(scope: Construct, id: string, props: MerlaiObservabilityProps) {
     super(scope, id);
@@ -263,6 +281,15 @@ export class MerlaiObservability extends Construct {
         bad: `took longer than ${thresholdSeconds} s`,
       },
     ];
+
+    this.definitions = {
+      slos,
+      sliScope,
+      seriesLabels,
+      namespace,
+      backupCronJobName: props.backupCronJobName,
+      backupMaxAgeSeconds,
+    };
 
     const recording: RuleGroup = {
       name: 'merlai-api-slo-recording',
