@@ -13,6 +13,7 @@ export * from './postgres';
 export * from './postgres-backup';
 export { parseQuantity } from './quantity';
 export * from './redis';
+export * from './runbooks';
 export * from './security';
 export * from './shutdown';
 export * from './sli';
