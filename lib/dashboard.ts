@@ -242,7 +242,7 @@ function sloPanels(slos: readonly Slo[], seriesLabels: Readonly<Record<string, s
 function trafficPanels(defs: MerlaiObservability['definitions']): Row['panels'] {
   const sel = sliSeriesSelector(defs.sliScope);
   const metric = 'nginx_ingress_controller_request_duration_seconds_bucket';
-  const latency = defs.slos.find((s) => s.name === 'latency');
+  const threshold = defs.latencyThresholdSeconds;
   return [
     {
       title: 'Request rate',
@@ -260,13 +260,17 @@ function trafficPanels(defs: MerlaiObservability['definitions']): Row['panels'] 
     },
     {
       title: 'Latency p50 / p95 / p99',
-      description: `Request duration percentiles from ingress-nginx's histogram (interpolated within its buckets).${latency ? ` The latency SLO counts a request as good when it takes at most its threshold (see the latency SLI panel).` : ''}`,
+      description: `Request duration percentiles from ingress-nginx's histogram (interpolated within its buckets); the line is the latency SLO's threshold, ${threshold} s.`,
       type: 'timeseries',
       unit: 's',
       queries: [0.5, 0.95, 0.99].map((q) => ({
         expr: `histogram_quantile(${q}, sum by (le) (rate(${metric}${sel}[5m])))`,
         legend: `p${Math.round(q * 100)}`,
       })),
+      thresholds: [
+        { value: 0, color: 'green' },
+        { value: threshold, color: 'red' },
+      ],
     },
   ];
 }

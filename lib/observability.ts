@@ -166,6 +166,8 @@ export interface ObservabilityDefinitions {
   readonly backupCronJobName?: string;
   /** Longest time without a successful backup before an alert fires, in seconds. */
   readonly backupMaxAgeSeconds: number;
+  /** The latency SLI's threshold in seconds: slower requests spend the latency budget. */
+  readonly latencyThresholdSeconds: number;
 }
 
 /**
@@ -289,6 +291,7 @@ export class MerlaiObservability extends Construct {
       namespace,
       backupCronJobName: props.backupCronJobName,
       backupMaxAgeSeconds,
+      latencyThresholdSeconds: thresholdSeconds,
     };
 
     const recording: RuleGroup = {

@@ -52,6 +52,9 @@ describe.each(MONITORED)('dashboard at %s', (level) => {
     expect(sli?.fieldConfig.defaults.thresholds.steps.map((s: Json) => s.value)).toEqual([null, objective]);
     const latency = panels(json).find((p) => p.title === 'Latency SLI');
     const latencyObjective = Number(rule.metadata.annotations['merlai.io/latency-objective']);
+    const threshold = Number(rule.metadata.annotations['merlai.io/latency-threshold-seconds']);
+    const percentiles = panels(json).find((p) => p.title === 'Latency p50 / p95 / p99');
+    expect(percentiles?.fieldConfig.defaults.thresholds.steps[1].value).toBe(threshold);
     expect(latency?.fieldConfig.defaults.thresholds.steps.map((s: Json) => s.value)).toEqual([
       null,
       latencyObjective,
