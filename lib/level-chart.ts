@@ -103,6 +103,7 @@ export class MerlaiLevelChart extends Chart {
         backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
         ...props.observability,
         api: this.api,
+        datastores: this.datastores,
       });
     }
     this.security = new MerlaiSecurity(this, 'security', {
