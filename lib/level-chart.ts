@@ -112,6 +112,7 @@ export class MerlaiLevelChart extends Chart {
         backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
         ...props.observability,
         api: this.api,
+        datastores: this.datastores,
       });
       this.dashboard = new MerlaiDashboard(this, 'dashboard', {
         ...props.dashboard,
