@@ -7,7 +7,7 @@ import { selectorLabels } from './labels';
 import { BURN_RATE_ALERTS, type MerlaiObservability, SLI_WINDOWS, type Slo } from './observability';
 import { POSTGRES_NAME } from './postgres';
 import { REDIS_NAME } from './redis';
-import { requestRate, sliSeriesSelector } from './sli';
+import { requestRate, sliMatchers } from './sli';
 
 const TYPE = 'MerlaiDashboard';
 
@@ -167,7 +167,7 @@ export class MerlaiDashboard extends Construct {
 
     this.uid = `${instance}-${profile.chartId}`.slice(0, 40);
     const title = `Merlai API: Level ${profile.number} (${profile.environment}, ${percent(profile.availabilityTarget)})`;
-    this.json = grafanaModel(this.uid, title, profile.environment, rows);
+    this.json = grafanaModel(this.uid, title, profile.environment, rows, defs.runbookBaseUrl);
     this.fileName = `${instance}-${profile.chartId}.json`;
 
     const name = `${instance}-dashboard`;
@@ -240,7 +240,7 @@ function sloPanels(slos: readonly Slo[], seriesLabels: Readonly<Record<string, s
 }
 
 function trafficPanels(defs: MerlaiObservability['definitions']): Row['panels'] {
-  const sel = sliSeriesSelector(defs.sliScope);
+  const sel = `{${sliMatchers(defs.sliScope)}}`;
   const metric = 'nginx_ingress_controller_request_duration_seconds_bucket';
   const threshold = defs.latencyThresholdSeconds;
   return [
@@ -484,7 +484,13 @@ function redisPanels(namespace: string): Row['panels'] {
 }
 
 /** The Grafana JSON model: rows of panels, a Prometheus data source variable, UTC, refreshed every minute. */
-function grafanaModel(uid: string, title: string, environment: string, rows: Row[]): Record<string, unknown> {
+function grafanaModel(
+  uid: string,
+  title: string,
+  environment: string,
+  rows: Row[],
+  runbooks: string,
+): Record<string, unknown> {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's reference to the dashboard variable, not a JS template.
   const datasource = { type: 'prometheus', uid: '${datasource}' };
   const panels: Record<string, unknown>[] = [];
@@ -531,7 +537,20 @@ function grafanaModel(uid: string, title: string, environment: string, rows: Row
     version: 1,
     time: { from: 'now-6h', to: 'now' },
     annotations: { list: [] },
-    links: [],
+    links: [
+      {
+        title: 'Runbooks',
+        tooltip: 'What each Merlai alert means and what to do',
+        type: 'link',
+        url: runbooks,
+        icon: 'doc',
+        asDropdown: false,
+        includeVars: false,
+        keepTime: false,
+        tags: [],
+        targetBlank: true,
+      },
+    ],
     templating: {
       list: [
         {

@@ -7,6 +7,7 @@ import type { MerlaiDatastores } from './datastores';
 import { invalidProp, requireDnsLabel } from './errors';
 import { selectorLabels } from './labels';
 import { monthlyErrorBudgetMinutes } from './levels';
+import { DEFAULT_RUNBOOK_BASE_URL, runbookUrl } from './runbooks';
 import {
   DEFAULT_INGRESS_NAMESPACE_LABEL,
   DEFAULT_INGRESS_NGINX_CLASSES,
@@ -151,6 +152,12 @@ export interface MerlaiObservabilityOptions {
    * @default DEFAULT_INGRESS_NGINX_CLASSES (['nginx'])
    */
   readonly ingressNginxClasses?: string[];
+  /**
+   * Where the runbooks are: every alert's `runbook_url` annotation is this URL plus `#` and the
+   * anchor of the alert's section (`docs/runbooks.md` has one per alert). Point it at your copy.
+   * @default DEFAULT_RUNBOOK_BASE_URL - this repository's docs/runbooks.md
+   */
+  readonly runbookBaseUrl?: string;
 }
 
 /** Props of `MerlaiObservability`. */
@@ -208,6 +215,8 @@ export interface ObservabilityDefinitions {
   readonly backupMaxAgeSeconds: number;
   /** The latency SLI's threshold in seconds: slower requests spend the latency budget. */
   readonly latencyThresholdSeconds: number;
+  /** The runbooks' URL (without an anchor). */
+  readonly runbookBaseUrl: string;
 }
 
 /**
@@ -295,6 +304,16 @@ export class MerlaiObservability extends Construct {
         "expected a Prometheus label name such as 'namespace' or 'exported_namespace'",
       );
     }
+    const runbookBase = props.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
+    if (!/^https?:\/\/[^\s#]+$/.test(runbookBase)) {
+      invalidProp(
+        this,
+        TYPE,
+        'runbookBaseUrl',
+        runbookBase,
+        "expected an absolute http(s) URL without a '#' fragment, e.g. 'https://git.example.com/ops/merlai/blob/main/docs/runbooks.md'",
+      );
+    }
     const backupMaxAgeSeconds = (props.backupMaxAge ?? Duration.hours(26)).toSeconds();
     if (!(backupMaxAgeSeconds >= 3600)) {
       invalidProp(this, TYPE, 'backupMaxAge', `${backupMaxAgeSeconds}s`, 'expected at least one hour');
@@ -364,6 +383,7 @@ export class MerlaiObservability extends Construct {
       backupCronJobName: props.backupCronJobName,
       backupMaxAgeSeconds,
       latencyThresholdSeconds: thresholdSeconds,
+      runbookBaseUrl: runbookBase,
     };
 
     const recording: RuleGroup = {
@@ -401,7 +421,7 @@ export class MerlaiObservability extends Construct {
           'merlai.io/latency-objective': String(latencyObjective),
         },
       },
-      spec: { groups: [recording, burnAlerts].map(toBindingGroup) },
+      spec: { groups: [recording, burnAlerts].map((g) => toBindingGroup(g, runbookBase)) },
     });
     this.workloadRule = new PrometheusRule(this, 'workload-rule', {
       metadata: {
@@ -409,7 +429,9 @@ export class MerlaiObservability extends Construct {
         labels: { ...selectorLabels(`${instance}-workload-alerts`, 'monitoring', instance), ...discovery },
       },
       spec: {
-        groups: [workload, ...(datastoreGroup.rules.length ? [datastoreGroup] : [])].map(toBindingGroup),
+        groups: [workload, ...(datastoreGroup.rules.length ? [datastoreGroup] : [])].map((g) =>
+          toBindingGroup(g, runbookBase),
+        ),
       },
     });
 
@@ -691,11 +713,18 @@ function noDataDatastoreRule(alert: string, metric: string, pods: string, what: 
   };
 }
 
-function toBindingGroup(g: RuleGroup): promRule.PrometheusRuleSpecGroups {
+/** A group as the binding wants it; every alert gets the `runbook_url` of its section in the runbooks. */
+function toBindingGroup(g: RuleGroup, runbookBase: string): promRule.PrometheusRuleSpecGroups {
   const { PrometheusRuleSpecGroupsRulesExpr } = promRuleBindings();
   return {
     name: g.name,
-    rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
+    rules: g.rules.map((r) => ({
+      ...r,
+      ...(r.alert !== undefined
+        ? { annotations: { ...r.annotations, runbook_url: runbookUrl(runbookBase, r.alert) } }
+        : {}),
+      expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
+    })),
   };
 }
 

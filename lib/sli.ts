@@ -101,8 +101,3 @@ export function slowRatio(scope: SliScope, window: string, thresholdSeconds: num
   const all = `sum(rate(${metric}_count${selector(scope)}[${window}]))`;
   return `1 - (${fast} / ${all})`;
 }
-
-/** The label matchers of the ingress-nginx series of `scope` (`{namespace="…",ingress="…"}`), for other queries on the same traffic. */
-export function sliSeriesSelector(scope: SliScope): string {
-  return selector(scope);
-}
