@@ -1,5 +1,6 @@
 export * from './api';
 export * from './compose';
+export * from './dashboard';
 export * from './datastores';
 export * from './endpoints';
 export * from './errors';
@@ -12,6 +13,7 @@ export * from './postgres';
 export * from './postgres-backup';
 export { parseQuantity } from './quantity';
 export * from './redis';
+export * from './runbooks';
 export * from './security';
 export * from './shutdown';
 export * from './sli';

@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
+import { MerlaiDashboard, type MerlaiDashboardOptions } from './dashboard';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
 import { requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
@@ -48,6 +49,12 @@ export interface MerlaiLevelChartProps {
    */
   readonly observability?: MerlaiObservabilityOptions;
   /**
+   * Overrides of the Grafana dashboard ConfigMap (sidecar discovery labels, namespace, folder);
+   * used at levels whose profile has `monitoring`.
+   * @default - `grafana_dashboard: "1"` in the chart's namespace
+   */
+  readonly dashboard?: MerlaiDashboardOptions;
+  /**
    * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, NodeLocal
    * DNSCache, API server). Level 3 requires `kubernetesApiServer`: the address range of
    * `kubectl get endpoints kubernetes -n default`.
@@ -70,6 +77,8 @@ export class MerlaiLevelChart extends Chart {
   public readonly logging: MerlaiLogging;
   /** The Prometheus rules; undefined at a level without monitoring. */
   public readonly observability?: MerlaiObservability;
+  /** The Grafana dashboard; undefined at a level without monitoring. */
+  public readonly dashboard?: MerlaiDashboard;
   public readonly security: MerlaiSecurity;
   public readonly datastores: MerlaiDatastores;
 
@@ -105,6 +114,13 @@ export class MerlaiLevelChart extends Chart {
         backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
         ...props.observability,
         api: this.api,
+        datastores: this.datastores,
+      });
+      this.dashboard = new MerlaiDashboard(this, 'dashboard', {
+        ...props.dashboard,
+        api: this.api,
+        observability: this.observability,
+        datastores: this.datastores,
       });
     }
     this.security = new MerlaiSecurity(this, 'security', {

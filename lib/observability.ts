@@ -1,15 +1,28 @@
-import { type ApiObject, Chart, Duration } from 'cdk8s';
+import { ApiObject, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import type * as promRule from '../imports/prometheus-rule-monitoring.coreos.com';
 import type * as serviceMonitor from '../imports/service-monitor-monitoring.coreos.com';
 import type { MerlaiApi } from './api';
+import type { MerlaiDatastores } from './datastores';
 import { invalidProp, requireDnsLabel } from './errors';
 import { selectorLabels } from './labels';
 import { monthlyErrorBudgetMinutes } from './levels';
-import { errorRatio, NGINX_DURATION_BUCKETS, type SliScope, slowRatio } from './sli';
+import { DEFAULT_RUNBOOK_BASE_URL, runbookUrl } from './runbooks';
+import {
+  DEFAULT_INGRESS_NAMESPACE_LABEL,
+  DEFAULT_INGRESS_NGINX_CLASSES,
+  errorRatio,
+  leMatcher,
+  NGINX_DURATION_BUCKETS,
+  type SliScope,
+  sliMatchers,
+  slowRatio,
+} from './sli';
 
 const TYPE = 'MerlaiObservability';
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+/** How long series must be missing before a no-data alert fires (a scrape or two may fail). */
+const NO_DATA_FOR = '10m';
 
 // The generated bindings are heavy to load: only a level that monitors requires them.
 function promRuleBindings(): typeof promRule {
@@ -74,6 +87,18 @@ export const SLI_WINDOWS: readonly string[] = [
   ...new Set(BURN_RATE_ALERTS.flatMap((a) => a.conditions.flatMap((c) => [c.long, c.short]))),
 ].sort((a, b) => promDurationSeconds(a) - promDurationSeconds(b));
 
+/**
+ * The labels kube-prometheus-stack's Prometheus selects PrometheusRules, ServiceMonitors and
+ * PodMonitors by, with the chart's defaults (`*SelectorNilUsesHelmValues: true`): `release` set to
+ * the Helm release name, here the name its documentation installs it under.
+ */
+export const DEFAULT_PROMETHEUS_SELECTOR_LABELS: { readonly [key: string]: string } = {
+  release: 'kube-prometheus-stack',
+};
+
+/** Replication lag of a CloudNativePG replica (`cnpg_pg_replication_lag`, seconds) that alerts. */
+export const POSTGRES_REPLICATION_LAG_SECONDS = 30;
+
 /** Everything a team may override on `MerlaiObservability`; the level table supplies the rest. */
 export interface MerlaiObservabilityOptions {
   /**
@@ -105,24 +130,46 @@ export interface MerlaiObservabilityOptions {
    */
   readonly backupMaxAge?: Duration;
   /**
-   * The label that carries the Ingress's namespace on ingress-nginx's series: `exported_namespace`
-   * when Prometheus scrapes the controller through a ServiceMonitor without `honorLabels: true`
-   * (the ingress-nginx chart's default).
-   * @default 'namespace'
+   * The label that carries the Ingress's namespace on ingress-nginx's series. Behind the
+   * ingress-nginx chart's ServiceMonitor (`honorLabels: false`) the scrape target's `namespace`
+   * (the controller's) wins and the Ingress's becomes `exported_namespace`; use `'namespace'` when
+   * your scrape honours the controller's labels (`honorLabels: true`).
+   * @default DEFAULT_INGRESS_NAMESPACE_LABEL ('exported_namespace')
    */
   readonly ingressNamespaceLabel?: string;
   /**
-   * Labels your Prometheus selects PrometheusRules and ServiceMonitors by, e.g.
-   * `{ release: 'kube-prometheus-stack' }` for the kube-prometheus-stack chart's defaults.
-   * @default - none: Prometheus must select every rule and monitor of the namespace
+   * Labels your Prometheus selects PrometheusRules, ServiceMonitors and PodMonitors by
+   * (`ruleSelector`, `serviceMonitorSelector`, `podMonitorSelector`): every rule and monitor of
+   * the level carries them. kube-prometheus-stack selects `release: <its Helm release name>` by
+   * default; `{}` labels nothing (a Prometheus that selects every object).
+   * @default DEFAULT_PROMETHEUS_SELECTOR_LABELS ({ release: 'kube-prometheus-stack' })
    */
   readonly prometheusSelectorLabels?: { readonly [key: string]: string };
+  /**
+   * IngressClass names served by an ingress-nginx controller, whose metrics
+   * (`nginx_ingress_controller_*`) are the SLIs. An API whose Ingress has another class (for
+   * example `alb`) fails the synth: its controller exports no series these rules could read.
+   * @default DEFAULT_INGRESS_NGINX_CLASSES (['nginx'])
+   */
+  readonly ingressNginxClasses?: string[];
+  /**
+   * Where the runbooks are: every alert's `runbook_url` annotation is this URL plus `#` and the
+   * anchor of the alert's section (`docs/runbooks.md` has one per alert). Point it at your copy.
+   * @default DEFAULT_RUNBOOK_BASE_URL - this repository's docs/runbooks.md
+   */
+  readonly runbookBaseUrl?: string;
 }
 
 /** Props of `MerlaiObservability`. */
 export interface MerlaiObservabilityProps extends MerlaiObservabilityOptions {
   /** The API whose Ingress traffic, pods and autoscaler the rules watch. */
   readonly api: MerlaiApi;
+  /**
+   * The datastores whose PodMonitors (CloudNativePG, redis_exporter) get the selector labels and
+   * whose metrics get alerts (collector and Redis up, replication lag, master link, no data).
+   * @default - no datastore alerts
+   */
+  readonly datastores?: MerlaiDatastores;
 }
 
 /** A recording or alerting rule before it becomes a binding object. */
@@ -140,8 +187,8 @@ interface RuleGroup {
   readonly rules: Rule[];
 }
 
-/** One service level objective measured at the ingress. */
-interface Slo {
+/** One service level objective measured at the ingress, as the rules and the dashboard read it. */
+export interface Slo {
   /** `availability` or `latency`: the `slo` label and part of the names. */
   readonly name: string;
   readonly objective: number;
@@ -150,6 +197,26 @@ interface Slo {
   readonly record: (window: string) => string;
   /** What a bad request is, for the alert text. */
   readonly bad: string;
+}
+
+/** What the rules of one level are made of, for the dashboard built from the same definitions. */
+export interface ObservabilityDefinitions {
+  /** The availability and latency SLOs. */
+  readonly slos: readonly Slo[];
+  /** Which Ingress's traffic the SLIs measure. */
+  readonly sliScope: SliScope;
+  /** Labels of the SLI recording rules' series, e.g. `{ namespace, ingress }`. */
+  readonly seriesLabels: Readonly<Record<string, string>>;
+  /** Namespace of the API and of the objects the workload alerts watch. */
+  readonly namespace: string;
+  /** The CronJob the backup alerts watch; undefined for no backup alerts. */
+  readonly backupCronJobName?: string;
+  /** Longest time without a successful backup before an alert fires, in seconds. */
+  readonly backupMaxAgeSeconds: number;
+  /** The latency SLI's threshold in seconds: slower requests spend the latency budget. */
+  readonly latencyThresholdSeconds: number;
+  /** The runbooks' URL (without an anchor). */
+  readonly runbookBaseUrl: string;
 }
 
 /**
@@ -165,6 +232,8 @@ export class MerlaiObservability extends Construct {
   public readonly serviceMonitor?: ApiObject;
   /** Minutes of allowed unavailability per 30 days at the level's target. */
   public readonly monthlyErrorBudgetMinutes: number;
+  /** The SLOs and scopes the rules are built from (the dashboard reads the same). */
+  public readonly definitions: ObservabilityDefinitions;
 
   constructor(scope: Construct, id: string, props: MerlaiObservabilityProps) {
     super(scope, id);
@@ -180,13 +249,25 @@ export class MerlaiObservability extends Construct {
         "the API's chart has no namespace; the rules select series by namespace: give the chart one",
       );
     }
-    if (!api.node.tryFindChild('ingress')) {
+    const ingress = api.node.tryFindChild('ingress');
+    if (!ingress) {
       invalidProp(
         this,
         TYPE,
         'api.ingress',
         undefined,
         'the SLOs are measured at the ingress-nginx controller: give the API an Ingress (`ingress: { host }`)',
+      );
+    }
+    const nginxClasses = props.ingressNginxClasses ?? DEFAULT_INGRESS_NGINX_CLASSES;
+    const ingressClass: string | undefined = ApiObject.of(ingress).toJson().spec?.ingressClassName;
+    if (ingressClass === undefined || !nginxClasses.includes(ingressClass)) {
+      invalidProp(
+        this,
+        TYPE,
+        'api.ingress.className',
+        ingressClass,
+        `the SLO rules read ingress-nginx's metrics (nginx_ingress_controller_requests and _request_duration_seconds), and the controller of this class exports none of them, so no alert could fire. Use an ingress-nginx class (${nginxClasses.map((c) => `'${c}'`).join(', ')}), or, if this class is served by ingress-nginx, add it to 'ingressNginxClasses'`,
       );
     }
 
@@ -213,7 +294,7 @@ export class MerlaiObservability extends Construct {
         'expected a fraction between 0 and 1, e.g. 0.99',
       );
     }
-    const namespaceLabel = props.ingressNamespaceLabel ?? 'namespace';
+    const namespaceLabel = props.ingressNamespaceLabel ?? DEFAULT_INGRESS_NAMESPACE_LABEL;
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(namespaceLabel)) {
       invalidProp(
         this,
@@ -221,6 +302,16 @@ export class MerlaiObservability extends Construct {
         'ingressNamespaceLabel',
         namespaceLabel,
         "expected a Prometheus label name such as 'namespace' or 'exported_namespace'",
+      );
+    }
+    const runbookBase = props.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
+    if (!/^https?:\/\/[^\s#]+$/.test(runbookBase)) {
+      invalidProp(
+        this,
+        TYPE,
+        'runbookBaseUrl',
+        runbookBase,
+        "expected an absolute http(s) URL without a '#' fragment, e.g. 'https://git.example.com/ops/merlai/blob/main/docs/runbooks.md'",
       );
     }
     const backupMaxAgeSeconds = (props.backupMaxAge ?? Duration.hours(26)).toSeconds();
@@ -242,7 +333,27 @@ export class MerlaiObservability extends Construct {
 
     this.monthlyErrorBudgetMinutes = monthlyErrorBudgetMinutes(availabilityTarget);
     const instance = api.selectorLabels['app.kubernetes.io/instance'] ?? 'merlai';
-    const discovery = { ...(props.prometheusSelectorLabels ?? {}) };
+    const discovery = { ...(props.prometheusSelectorLabels ?? DEFAULT_PROMETHEUS_SELECTOR_LABELS) };
+    for (const [key, value] of Object.entries(discovery)) {
+      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key)) {
+        invalidProp(
+          this,
+          TYPE,
+          'prometheusSelectorLabels',
+          key,
+          'expected a Kubernetes label key such as release',
+        );
+      }
+      if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(value)) {
+        invalidProp(
+          this,
+          TYPE,
+          `prometheusSelectorLabels.${key}`,
+          value,
+          'expected a Kubernetes label value (63 characters at most: letters, digits, -, _ and .)',
+        );
+      }
+    }
     const sliScope: SliScope = { namespace, ingress: api.name, namespaceLabel };
     const seriesLabels = { namespace, ingress: api.name };
     const seriesSelector = promSelector(seriesLabels);
@@ -264,6 +375,17 @@ export class MerlaiObservability extends Construct {
       },
     ];
 
+    this.definitions = {
+      slos,
+      sliScope,
+      seriesLabels,
+      namespace,
+      backupCronJobName: props.backupCronJobName,
+      backupMaxAgeSeconds,
+      latencyThresholdSeconds: thresholdSeconds,
+      runbookBaseUrl: runbookBase,
+    };
+
     const recording: RuleGroup = {
       name: 'merlai-api-slo-recording',
       rules: slos.flatMap((slo) =>
@@ -276,10 +398,16 @@ export class MerlaiObservability extends Construct {
         BURN_RATE_ALERTS.map((a) => this.burnRateRule(slo, a, seriesSelector, namespace, api.name)),
       ),
     };
+    burnAlerts.rules.push(this.noDataRule(sliScope, thresholdSeconds, namespace, namespaceLabel));
     const workload: RuleGroup = {
       name: 'merlai-workload-alerts',
       rules: this.workloadRules(api, namespace, props.backupCronJobName, backupMaxAgeSeconds),
     };
+    const monitors = datastoreMonitors(props.datastores);
+    for (const m of monitors) {
+      for (const [k, v] of Object.entries(discovery)) m.object.metadata.addLabel(k, v);
+    }
+    const datastoreGroup: RuleGroup = { name: 'merlai-datastore-alerts', rules: datastoreRules(monitors) };
 
     const { PrometheusRule } = promRuleBindings();
     this.sloRule = new PrometheusRule(this, 'slo-rule', {
@@ -293,14 +421,18 @@ export class MerlaiObservability extends Construct {
           'merlai.io/latency-objective': String(latencyObjective),
         },
       },
-      spec: { groups: [recording, burnAlerts].map(toBindingGroup) },
+      spec: { groups: [recording, burnAlerts].map((g) => toBindingGroup(g, runbookBase)) },
     });
     this.workloadRule = new PrometheusRule(this, 'workload-rule', {
       metadata: {
         name: `${instance}-workload-alerts`,
         labels: { ...selectorLabels(`${instance}-workload-alerts`, 'monitoring', instance), ...discovery },
       },
-      spec: { groups: [workload].map(toBindingGroup) },
+      spec: {
+        groups: [workload, ...(datastoreGroup.rules.length ? [datastoreGroup] : [])].map((g) =>
+          toBindingGroup(g, runbookBase),
+        ),
+      },
     });
 
     if (props.metricsPath !== undefined) {
@@ -352,6 +484,30 @@ export class MerlaiObservability extends Construct {
       for: a.pendingFor,
       labels: { severity: a.severity, slo: slo.name },
       annotations,
+    };
+  }
+
+  /**
+   * No SLI series at all: the controller is not scraped (or its monitor not selected), the
+   * namespace label is wrong, the histogram's bound is spelled differently, or the Ingress has had
+   * no request since the controller started. The burn-rate alerts cannot fire then.
+   */
+  private noDataRule(scope: SliScope, thresholdSeconds: number, namespace: string, label: string): Rule {
+    const matchers = sliMatchers(scope);
+    const bucket = `nginx_ingress_controller_request_duration_seconds_bucket{${matchers},${leMatcher(thresholdSeconds)}}`;
+    return {
+      alert: 'MerlaiApiSliNoData',
+      expr: `absent(nginx_ingress_controller_requests{${matchers}})\nor\nabsent(${bucket})`,
+      for: NO_DATA_FOR,
+      labels: { severity: 'warning', namespace, ingress: scope.ingress },
+      annotations: {
+        summary: 'No ingress-nginx series for the Merlai API: its SLO alerts cannot fire',
+        description:
+          `Prometheus has had no nginx_ingress_controller_requests series, or no request-duration bucket le=${thresholdSeconds}, ` +
+          `for Ingress ${namespace}/${scope.ingress} (label ${label}) for ${NO_DATA_FOR}. The ingress-nginx controller is not scraped, ` +
+          `its ServiceMonitor is not selected, the Ingress's namespace arrives under another label than ${label} ('ingressNamespaceLabel'), ` +
+          'or the Ingress has had no request since the controller started.',
+      },
     };
   }
 
@@ -447,11 +603,128 @@ export class MerlaiObservability extends Construct {
   }
 }
 
-function toBindingGroup(g: RuleGroup): promRule.PrometheusRuleSpecGroups {
+/** A datastore's PodMonitor and which pods it scrapes. */
+interface DatastoreMonitor {
+  readonly kind: 'postgres' | 'redis';
+  readonly object: ApiObject;
+  readonly namespace: string;
+  /** Name prefix of the instance pods (CloudNativePG's `<cluster>-<n>`, the Redis StatefulSet's `<name>-<n>`). */
+  readonly name: string;
+}
+
+function datastoreMonitors(datastores: MerlaiDatastores | undefined): DatastoreMonitor[] {
+  if (!datastores) return [];
+  const found: DatastoreMonitor[] = [];
+  for (const [kind, store] of [
+    ['postgres', datastores.postgres],
+    ['redis', datastores.redis],
+  ] as const) {
+    const child = store.node.tryFindChild('pod-monitor');
+    if (!child) continue;
+    const object = ApiObject.of(child);
+    found.push({
+      kind,
+      object,
+      namespace: object.metadata.namespace ?? Chart.of(store).namespace ?? '',
+      name: store.name,
+    });
+  }
+  return found;
+}
+
+/**
+ * Alerts on the metrics the datastores' PodMonitors scrape: CloudNativePG's exporter
+ * (`cnpg_collector_up`, `cnpg_pg_replication_lag`) and redis_exporter (`redis_up`,
+ * `redis_master_link_up`), and on their absence (the exporter is not scraped).
+ */
+function datastoreRules(monitors: DatastoreMonitor[]): Rule[] {
+  const rules: Rule[] = [];
+  for (const m of monitors) {
+    const pods = `{namespace="${m.namespace}",pod=~"${m.name}-[0-9]+"}`;
+    const where = `${m.namespace}/${m.name}`;
+    if (m.kind === 'postgres') {
+      rules.push(
+        {
+          alert: 'MerlaiPostgresDown',
+          expr: `cnpg_collector_up${pods} == 0`,
+          for: '5m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'A Merlai PostgreSQL instance is down',
+            description: `CloudNativePG's exporter in pod {{ $labels.namespace }}/{{ $labels.pod }} of cluster ${where} has not reached PostgreSQL for 5 minutes (cnpg_collector_up is 0).`,
+          },
+        },
+        {
+          alert: 'MerlaiPostgresReplicationLagging',
+          expr: `cnpg_pg_replication_lag${pods} > ${POSTGRES_REPLICATION_LAG_SECONDS}`,
+          for: '5m',
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: `A Merlai PostgreSQL replica lags more than ${POSTGRES_REPLICATION_LAG_SECONDS} s`,
+            description: `Replica {{ $labels.namespace }}/{{ $labels.pod }} of cluster ${where} has replayed WAL more than ${POSTGRES_REPLICATION_LAG_SECONDS} s behind the primary for 5 minutes: a failover now would lose or wait for that much.`,
+          },
+        },
+        noDataDatastoreRule(
+          'MerlaiPostgresMetricsAbsent',
+          'cnpg_collector_up',
+          pods,
+          `CloudNativePG cluster ${where}`,
+        ),
+      );
+    } else {
+      rules.push(
+        {
+          alert: 'MerlaiRedisDown',
+          expr: `redis_up${pods} == 0`,
+          for: '5m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'A Merlai Redis server is down',
+            description: `redis_exporter in pod {{ $labels.namespace }}/{{ $labels.pod }} of ${where} has not reached Redis for 5 minutes (redis_up is 0).`,
+          },
+        },
+        {
+          alert: 'MerlaiRedisMasterLinkDown',
+          expr: `redis_master_link_up${pods} == 0`,
+          for: '5m',
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: 'A Merlai Redis replica lost its primary',
+            description: `Replica {{ $labels.namespace }}/{{ $labels.pod }} of ${where} has had no link to its primary for 5 minutes (redis_master_link_up is 0): it serves stale data and cannot take over.`,
+          },
+        },
+        noDataDatastoreRule('MerlaiRedisMetricsAbsent', 'redis_up', pods, `Redis ${where}`),
+      );
+    }
+  }
+  return rules;
+}
+
+function noDataDatastoreRule(alert: string, metric: string, pods: string, what: string): Rule {
+  return {
+    alert,
+    expr: `absent(${metric}${pods})`,
+    for: NO_DATA_FOR,
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: `No metrics from ${what}: its alerts cannot fire`,
+      description: `Prometheus has had no ${metric} series from the pods of ${what} for ${NO_DATA_FOR}: the pods are gone, or their PodMonitor is not selected or cannot scrape them.`,
+    },
+  };
+}
+
+/** A group as the binding wants it; every alert gets the `runbook_url` of its section in the runbooks. */
+function toBindingGroup(g: RuleGroup, runbookBase: string): promRule.PrometheusRuleSpecGroups {
   const { PrometheusRuleSpecGroupsRulesExpr } = promRuleBindings();
   return {
     name: g.name,
-    rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
+    rules: g.rules.map((r) => ({
+      ...r,
+      ...(r.alert !== undefined
+        ? { annotations: { ...r.annotations, runbook_url: runbookUrl(runbookBase, r.alert) } }
+        : {}),
+      expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
+    })),
   };
 }
 

@@ -10,7 +10,7 @@ import type * as analysisBindings from '../imports/argo-analysis-argoproj.io';
 import type * as rolloutBindings from '../imports/argo-rollout-argoproj.io';
 import { invalidProp, requireInteger } from './errors';
 import type { LevelProfile } from './levels';
-import { errorRatio, type SliScope } from './sli';
+import { DEFAULT_INGRESS_NAMESPACE_LABEL, errorRatioOrZero, type SliScope } from './sli';
 import { type BlueGreenOptions, type CanaryOptions, CanaryStep, type DeploymentStrategy } from './strategy';
 
 const API_TYPE = 'MerlaiApi';
@@ -173,12 +173,21 @@ export class ApiRollout extends Construct {
     );
     // ingress-nginx counts the canary's requests under the stable Ingress, labelled with the canary
     // upstream (Argo Rollouts' canary Ingress only adds weight annotations).
-    // `errorRatio` is empty while the canary has had no 5xx (the error series does not exist yet):
-    // `or vector(0)` reads that as no errors. NaN means no requests at all: nothing to judge.
+    const namespaceLabel = o.ingressNamespaceLabel ?? DEFAULT_INGRESS_NAMESPACE_LABEL;
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(namespaceLabel)) {
+      invalidProp(
+        api,
+        API_TYPE,
+        'strategy.ingressNamespaceLabel',
+        namespaceLabel,
+        "expected a Prometheus label name such as 'exported_namespace' or 'namespace'",
+      );
+    }
     const scope: SliScope = {
       namespace: '{{args.namespace}}',
       ingress: '{{args.ingress}}',
       canary: '{{args.namespace}}-{{args.canary-service}}-{{args.canary-port}}',
+      namespaceLabel,
     };
     return new analysis.AnalysisTemplate(this, 'analysis', {
       metadata: { name: `${props.name}-error-ratio`, labels: { ...props.selectorLabels } },
@@ -194,11 +203,16 @@ export class ApiRollout extends Construct {
             name: 'error-ratio',
             interval: argoDuration(interval),
             failureLimit: analysis.AnalysisTemplateSpecMetricsFailureLimit.fromNumber(CANARY_FAILURE_LIMIT),
-            successCondition: `isNaN(result[0]) || result[0] <= ${maxErrorRatio}`,
+            // Argo Rollouts passes the vector's values as `result`. No data (no canary request
+            // in the window: an empty vector, or NaN when the counters did not move) meets
+            // neither condition: the measurement is Inconclusive and the Rollout pauses for a
+            // human, instead of promoting a version nobody has used.
+            successCondition: `len(result) == 1 && result[0] <= ${maxErrorRatio}`,
+            failureCondition: `len(result) == 1 && result[0] > ${maxErrorRatio}`,
             provider: {
               prometheus: {
                 address,
-                query: `(${errorRatio(scope, CANARY_ANALYSIS_WINDOW)}) or vector(0)`,
+                query: errorRatioOrZero(scope, CANARY_ANALYSIS_WINDOW),
               },
             },
           },

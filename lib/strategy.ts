@@ -94,6 +94,13 @@ export interface CanaryOptions {
    * @default Duration.minutes(1)
    */
   readonly analysisInterval?: Duration;
+  /**
+   * The label that carries the Ingress's namespace on ingress-nginx's series, as for the SLO
+   * rules (`observability.ingressNamespaceLabel`): `namespace` when Prometheus honours the
+   * controller's labels.
+   * @default 'exported_namespace' (the ingress-nginx chart's ServiceMonitor, `honorLabels: false`)
+   */
+  readonly ingressNamespaceLabel?: string;
 }
 
 /**

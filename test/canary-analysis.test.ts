@@ -38,16 +38,46 @@ function canaryQuery(level: AvailabilityLevel): { query: string; maxErrorRatio: 
   };
 }
 
-/** Series of per-minute counter increments, as ingress-nginx exports them. */
+/**
+ * Series of per-minute counter increments, as Prometheus stores ingress-nginx's behind the chart's
+ * ServiceMonitor: the Ingress's namespace in exported_namespace, the controller's in namespace.
+ */
 function series(labels: Record<string, string>, perMinute: number) {
-  const selector = Object.entries({ namespace: NAMESPACE, ingress: 'merlai-api', ...labels })
+  const selector = Object.entries({
+    namespace: 'ingress-nginx',
+    exported_namespace: NAMESPACE,
+    ingress: 'merlai-api',
+    ...labels,
+  })
     .map(([k, v]) => `${k}="${v}"`)
     .join(',');
   return { series: `${METRIC}{${selector}}`, values: `0+${perMinute}x20` };
 }
 
-/** Fails unless promtool evaluates `query` over `input`, at 10 minutes, to the one value `expected`. */
-function evaluate(query: string, input: ReturnType<typeof series>[], expected: number): void {
+/**
+ * Fails unless promtool evaluates `query` over `input`, at 10 minutes, to the one value `expected`,
+ * or, with `expected` 'empty', to no sample at all, or with 'NaN' to one NaN.
+ */
+function evaluate(
+  query: string,
+  input: ReturnType<typeof series>[],
+  expected: number | 'empty' | 'NaN',
+): void {
+  const test =
+    expected === 'empty'
+      ? { expr: `(${query})`, eval_time: '10m', exp_samples: [] }
+      : expected === 'NaN'
+        ? // Only NaN differs from itself: one sample kept, counted.
+          {
+            expr: `count((${query}) != (${query}))`,
+            eval_time: '10m',
+            exp_samples: [{ labels: '{}', value: 1 }],
+          }
+        : {
+            expr: `abs((${query}) - ${expected}) < bool 1e-9`,
+            eval_time: '10m',
+            exp_samples: [{ labels: '{}', value: 1 }],
+          };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'merlai-canary-'));
   try {
     const file = path.join(dir, 'test.yaml');
@@ -61,13 +91,7 @@ function evaluate(query: string, input: ReturnType<typeof series>[], expected: n
             interval: '1m',
             input_series: input,
             // Within 1e-9, as promtool 2.42 compares floats exactly; an empty result fails too.
-            promql_expr_test: [
-              {
-                expr: `abs((${query}) - ${expected}) < bool 1e-9`,
-                eval_time: '10m',
-                exp_samples: [{ labels: '{}', value: 1 }],
-              },
-            ],
+            promql_expr_test: [test],
           },
         ],
       }),
@@ -88,7 +112,7 @@ describePromtool('canary analysis query, evaluated by promtool', () => {
   const noise = [
     series({ status: '200' }, 900),
     series({ status: '500' }, 100),
-    series({ namespace: 'other', canary: l3.upstream, status: '503' }, 50),
+    series({ exported_namespace: 'other', canary: l3.upstream, status: '503' }, 50),
   ];
 
   test('a canary answering 2 % of its requests with 5xx measures 0.02: fails Level 3, passes Level 2', () => {
@@ -114,8 +138,22 @@ describePromtool('canary analysis query, evaluated by promtool', () => {
     evaluate(l3.query, [...noise, series({ canary: l3.upstream, status: '200' }, 50)], 0);
   });
 
-  test('before the canary gets traffic the measurement is 0, while the stable errors stay out', () => {
-    evaluate(l3.query, noise, 0);
+  test('before the canary gets traffic the result is empty, not 0: no data is no success', () => {
+    evaluate(l3.query, noise, 'empty');
+  });
+
+  test('a canary whose counters did not move in 5 minutes measures NaN, not 0', () => {
+    evaluate(l3.query, [...noise, { ...series({ canary: l3.upstream, status: '200' }, 0) }], 'NaN');
+  });
+
+  test("the query filters on exported_namespace: series under the Ingress's namespace label alone do not count", () => {
+    const relabelled = [
+      series(
+        { exported_namespace: 'ingress-nginx', namespace: NAMESPACE, canary: l3.upstream, status: '200' },
+        98,
+      ),
+    ];
+    evaluate(l3.query, [...noise, ...relabelled], 'empty');
   });
 
   test('Level 2 reads the same canary series', () => {

@@ -42,6 +42,10 @@ describe('dist/', () => {
       'level2-staging.k8s.yaml',
       'level3-production.k8s.yaml',
     ]);
+    expect(readdirSync(DIST).filter((f) => f.endsWith('.dashboard.json'))).toEqual([
+      'level2-staging.dashboard.json',
+      'level3-production.dashboard.json',
+    ]);
   });
 
   test('a failed synth leaves the previous output untouched', () => {

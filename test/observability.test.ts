@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
   AvailabilityLevel,
+  DEFAULT_PROMETHEUS_SELECTOR_LABELS,
   LEVEL_PROFILES,
   MerlaiApi,
   MerlaiObservability,
@@ -28,12 +29,13 @@ function exprs(objects: KubeObject[]): string {
 }
 
 /** An API with an Ingress in a chart of its own, and the observability construct over it. */
-function standalone(options: MerlaiObservabilityOptions = {}, ingress = true) {
+function standalone(options: MerlaiObservabilityOptions = {}, ingress: boolean | string = true) {
   const chart = new Chart(Testing.app(), 'c', { namespace: 'team-a', disableResourceNameHashes: true });
+  const className = typeof ingress === 'string' ? ingress : undefined;
   const api = new MerlaiApi(chart, 'api', {
     level: PRODUCTION,
     storageClassName: 'cephfs',
-    ingress: ingress ? { host: 'music.example.com' } : undefined,
+    ingress: ingress ? { host: 'music.example.com', className } : undefined,
   });
   const build = () => new MerlaiObservability(chart, 'obs', { api, ...options });
   return { chart, api, build };
@@ -99,14 +101,62 @@ describe.each([STAGING, PRODUCTION])('observability at %s', (level) => {
     }
   });
 
-  test('SLIs read the Merlai Ingress (namespace merlai, ingress merlai-api) at the level latency threshold', () => {
+  test('SLIs read the Merlai Ingress by exported_namespace (the ingress-nginx chart ServiceMonitor), ingress merlai-api', () => {
     const all = exprs(objects);
     expect(all).toContain(
-      'nginx_ingress_controller_requests{namespace="merlai",ingress="merlai-api",status=~"5.."}',
+      'nginx_ingress_controller_requests{exported_namespace="merlai",ingress="merlai-api",status=~"5.."}',
     );
+    expect(all).not.toMatch(/nginx_ingress_controller_[a-z_]+\{namespace=/);
+  });
+
+  test(`the latency bucket matches both spellings of le=${profile.latencyThresholdSeconds} (Prometheus 3 stores "${profile.latencyThresholdSeconds}.0")`, () => {
+    const all = exprs(objects);
+    const t = profile.latencyThresholdSeconds;
     expect(all).toContain(
-      `nginx_ingress_controller_request_duration_seconds_bucket{namespace="merlai",ingress="merlai-api",le="${profile.latencyThresholdSeconds}"}`,
+      `nginx_ingress_controller_request_duration_seconds_bucket{exported_namespace="merlai",ingress="merlai-api",le=~"${t}(\\\\.0)?"}`,
     );
+    expect(all).not.toContain(`le="${t}"`);
+    const matcher = /le=~"([^"]+)"/.exec(all)![1].replace(/\\\\/g, '\\');
+    const re = new RegExp(`^(?:${matcher})$`);
+    expect([`${t}`, `${t}.0`].filter((v) => re.test(v))).toEqual([`${t}`, `${t}.0`]);
+    expect(re.test(`${t}5`) || re.test('2.5') || re.test(`${t}.05`)).toBe(false);
+  });
+
+  test("the rules and the datastore PodMonitors carry kube-prometheus-stack's default selector label", () => {
+    const selected = [...ofKind(objects, 'PrometheusRule'), ...ofKind(objects, 'PodMonitor')];
+    expect(selected.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'PodMonitor/merlai-postgres',
+      'PodMonitor/merlai-redis',
+      'PrometheusRule/merlai-api-slo',
+      'PrometheusRule/merlai-workload-alerts',
+    ]);
+    for (const o of selected) expect(o.metadata.labels.release).toBe('kube-prometheus-stack');
+    expect(DEFAULT_PROMETHEUS_SELECTOR_LABELS).toEqual({ release: 'kube-prometheus-stack' });
+  });
+
+  test('a no-data alert on the SLI series, and datastore alerts on what the PodMonitors scrape', () => {
+    const all = alertRules(ruleFile(objects, 'merlai-api-slo')).map((r) => r.alert);
+    expect(all).toContain('MerlaiApiSliNoData');
+    const data = ruleFile(objects, 'merlai-workload-alerts').groups.find(
+      (g) => g.name === 'merlai-datastore-alerts',
+    )!;
+    expect(data.rules.map((r) => r.alert)).toEqual([
+      'MerlaiPostgresDown',
+      'MerlaiPostgresReplicationLagging',
+      'MerlaiPostgresMetricsAbsent',
+      'MerlaiRedisDown',
+      'MerlaiRedisMasterLinkDown',
+      'MerlaiRedisMetricsAbsent',
+    ]);
+    const text = data.rules.map((r) => r.expr).join('\n');
+    for (const metric of [
+      'cnpg_collector_up',
+      'cnpg_pg_replication_lag',
+      'redis_up',
+      'redis_master_link_up',
+    ]) {
+      expect(text).toContain(metric);
+    }
   });
 
   test('no ServiceMonitor: Merlai serves no /metrics unless metricsPath is given', () => {
@@ -133,26 +183,35 @@ describe('MerlaiObservability options', () => {
     expect(schemaErrors(monitor)).toEqual([]);
   });
 
-  test('prometheusSelectorLabels label the rules and the monitor for a Prometheus that selects by label', () => {
+  test('prometheusSelectorLabels label the rules and every monitor for a Prometheus that selects by label', () => {
     const objects = synthLevel(STAGING, {
-      observability: {
-        metricsPath: '/metrics',
-        prometheusSelectorLabels: { release: 'kube-prometheus-stack' },
-      },
+      observability: { metricsPath: '/metrics', prometheusSelectorLabels: { release: 'monitoring' } },
     });
-    for (const o of [...ofKind(objects, 'PrometheusRule'), ...ofKind(objects, 'ServiceMonitor')]) {
-      expect(o.metadata.labels.release).toBe('kube-prometheus-stack');
+    const selected = [
+      ...ofKind(objects, 'PrometheusRule'),
+      ...ofKind(objects, 'ServiceMonitor'),
+      ...ofKind(objects, 'PodMonitor'),
+    ];
+    expect(selected).toHaveLength(5);
+    for (const o of selected) expect(o.metadata.labels.release).toBe('monitoring');
+    const none = synthLevel(STAGING, { observability: { prometheusSelectorLabels: {} } });
+    for (const o of [...ofKind(none, 'PrometheusRule'), ...ofKind(none, 'PodMonitor')]) {
+      expect(o.metadata.labels.release).toBeUndefined();
     }
   });
 
-  test('ingressNamespaceLabel: exported_namespace for a controller scraped without honorLabels', () => {
-    const objects = synthLevel(PRODUCTION, {
-      observability: { ingressNamespaceLabel: 'exported_namespace' },
-    });
+  test("ingressNamespaceLabel: 'namespace' for a scrape that honours the controller's labels", () => {
+    const objects = synthLevel(PRODUCTION, { observability: { ingressNamespaceLabel: 'namespace' } });
     const slo = find(objects, 'PrometheusRule', 'merlai-api-slo');
     const recorded = slo.spec.groups[0].rules.map((r: KubeObject) => r.expr).join('\n');
-    expect(recorded).toContain('exported_namespace="merlai"');
-    expect(recorded).not.toMatch(/[{,]namespace="/);
+    expect(recorded).toContain('{namespace="merlai",ingress="merlai-api"');
+    expect(recorded).not.toContain('exported_namespace');
+  });
+
+  test('an ingress-nginx class of another name is accepted when listed in ingressNginxClasses', () => {
+    const { chart, build } = standalone({ ingressNginxClasses: ['nginx-internal'] }, 'nginx-internal');
+    build();
+    expect(exprs(Testing.synth(chart) as KubeObject[])).toContain('nginx_ingress_controller_requests');
   });
 
   test('latencyThreshold and latencyObjective set the latency SLO', () => {
@@ -160,7 +219,7 @@ describe('MerlaiObservability options', () => {
       observability: { latencyThreshold: Duration.seconds(1), latencyObjective: 0.99 },
     });
     const slo = find(objects, 'PrometheusRule', 'merlai-api-slo');
-    expect(exprs(objects)).toContain('le="1"');
+    expect(exprs(objects)).toContain('le=~"1(\\\\.0)?"');
     expect(slo.metadata.annotations['merlai.io/latency-objective']).toBe('0.99');
     const page = alertRules(ruleFile(objects, 'merlai-api-slo')).find(
       (r) => r.alert === 'MerlaiApiLatencyBudgetBurnPage',
@@ -172,7 +231,8 @@ describe('MerlaiObservability options', () => {
     const { chart, build } = standalone();
     build();
     const objects = Testing.synth(chart) as KubeObject[];
-    expect(exprs(objects)).toContain('namespace="team-a",ingress="merlai-api"');
+    expect(exprs(objects)).toContain('exported_namespace="team-a",ingress="merlai-api"');
+    expect(exprs(objects)).not.toContain('merlai-datastore-alerts');
     expect(exprs(objects)).not.toContain('kube_cronjob');
   });
 });
@@ -205,6 +265,21 @@ describe('MerlaiObservability bad input: the error names the construct path, the
     ],
   ] as [MerlaiObservabilityOptions, string][])('%j', (options, message) => {
     expect(standalone(options).build).toThrow(message);
+  });
+
+  test.each(['alb', 'traefik', 'gce'])(
+    'an Ingress of class %s (metrics we do not know) fails the synth',
+    (cls) => {
+      expect(standalone({}, cls).build).toThrow(
+        `[c/obs] MerlaiObservability: 'api.ingress.className' is '${cls}'; the SLO rules read ingress-nginx's metrics`,
+      );
+    },
+  );
+
+  test('a selector label that is not a Kubernetes label fails the synth', () => {
+    expect(standalone({ prometheusSelectorLabels: { release: 'not valid' } }).build).toThrow(
+      "[c/obs] MerlaiObservability: 'prometheusSelectorLabels.release' is 'not valid'; expected a Kubernetes label value",
+    );
   });
 
   test('an API without an Ingress has nothing to measure', () => {

@@ -7,6 +7,7 @@ import {
   CanaryStep,
   DeploymentStrategy,
   errorRatio,
+  errorRatioOrZero,
   LEVEL_PROFILES,
   MerlaiApi,
   type MerlaiApiProps,
@@ -360,28 +361,50 @@ describe('canary', () => {
     );
   });
 
-  test('the analysis reads the same error ratio as the SLO rules (lib/sli.ts), over 5 minutes', () => {
-    const sli = errorRatio(
-      {
-        namespace: '{{args.namespace}}',
-        ingress: '{{args.ingress}}',
-        canary: '{{args.namespace}}-{{args.canary-service}}-{{args.canary-port}}',
-      },
-      '5m',
-    );
-    expect(metric.provider.prometheus.query).toBe(`(${sli}) or vector(0)`);
+  test('the analysis reads the same error ratio as the SLO rules (lib/sli.ts), over 5 minutes, with no `or vector(0)`', () => {
+    const scope = {
+      namespace: '{{args.namespace}}',
+      ingress: '{{args.ingress}}',
+      canary: '{{args.namespace}}-{{args.canary-service}}-{{args.canary-port}}',
+    };
+    expect(metric.provider.prometheus.query).toBe(errorRatioOrZero(scope, '5m'));
+    // The numerator and denominator are the SLO rules' (errorRatio), on exported_namespace.
+    const [errors, total] = errorRatio(scope, '5m').split(' / ');
+    expect(metric.provider.prometheus.query).toBe(`(${errors} or 0 * ${total}) / ${total}`);
+    expect(metric.provider.prometheus.query).toContain('exported_namespace="{{args.namespace}}"');
+    expect(metric.provider.prometheus.query).not.toContain('vector(0)');
     expect(metric.provider.prometheus.address).toBe('http://prometheus-operated.monitoring.svc:9090');
     expect(metric).toMatchObject({ interval: '1m', failureLimit: 2 });
+  });
+
+  test('no data meets neither condition (Inconclusive: the Rollout pauses), never success', () => {
+    expect(metric.successCondition).toMatch(/^len\(result\) == 1 && result\[0\] <= [0-9.e-]+$/);
+    expect(metric.failureCondition).toMatch(/^len\(result\) == 1 && result\[0\] > [0-9.e-]+$/);
+    expect(metric.successCondition).not.toContain('isNaN');
   });
 
   test.each(LEVELS)('%s: the error ratio threshold is 6x the error budget rate of the level', (level) => {
     const props = withStrategy(level, 'canary');
     const t = find(synthLevel(level, props), 'AnalysisTemplate', 'merlai-api-error-ratio');
-    const m = /^isNaN\(result\[0\]\) \|\| result\[0\] <= ([0-9.e-]+)$/.exec(
-      t.spec.metrics[0].successCondition,
-    );
+    const m = /^len\(result\) == 1 && result\[0\] <= ([0-9.e-]+)$/.exec(t.spec.metrics[0].successCondition);
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeCloseTo(6 * (1 - LEVEL_PROFILES[level].availabilityTarget), 10);
+    expect(t.spec.metrics[0].failureCondition).toBe(`len(result) == 1 && result[0] > ${m![1]}`);
+  });
+
+  test('the namespace label follows ingressNamespaceLabel; a bad one is a synth error', () => {
+    const honoured = synthLevel(PRODUCTION, {
+      api: { strategy: DeploymentStrategy.canary({ ingressNamespaceLabel: 'namespace' }) },
+    });
+    const q = find(honoured, 'AnalysisTemplate', 'merlai-api-error-ratio').spec.metrics[0].provider.prometheus
+      .query;
+    expect(q).toContain('{namespace="{{args.namespace}}"');
+    expect(q).not.toContain('exported_namespace');
+    expect(() =>
+      synthLevel(PRODUCTION, {
+        api: { strategy: DeploymentStrategy.canary({ ingressNamespaceLabel: 'a-b' }) },
+      }),
+    ).toThrow(/'strategy.ingressNamespaceLabel' is 'a-b'; expected a Prometheus label name/);
   });
 
   test('a stricter burn rate and another Prometheus on request', () => {
@@ -395,7 +418,7 @@ describe('canary', () => {
       },
     });
     const m = find(custom, 'AnalysisTemplate', 'merlai-api-error-ratio').spec.metrics[0];
-    expect(m.successCondition).toBe('isNaN(result[0]) || result[0] <= 0.002');
+    expect(m.successCondition).toBe('len(result) == 1 && result[0] <= 0.002');
     expect(m.provider.prometheus.address).toBe('https://prometheus.example.com');
     expect(m.interval).toBe('30s');
   });

@@ -137,7 +137,11 @@ class Model {
 
   /** promtool input series: requests by status, and the latency histogram's threshold bucket and count. */
   inputSeries(latencyThreshold: string): InputSeries[] {
-    const scope = { namespace: NAMESPACE, ingress: INGRESS };
+    // As Prometheus 3 stores them behind the ingress-nginx chart's ServiceMonitor (see
+    // test/prometheus/alerts.real.ts, which shows it on a real scrape): the Ingress's namespace
+    // in exported_namespace, the bucket bound normalized (5 -> 5.0).
+    const scope = { exported_namespace: NAMESPACE, ingress: INGRESS, namespace: 'ingress-nginx' };
+    const le = Number.isInteger(Number(latencyThreshold)) ? `${latencyThreshold}.0` : latencyThreshold;
     const perStep = REQUESTS_PER_SECOND * this.step;
     const phases = (share: (p: Phase) => number) =>
       this.phases.map((p) => ({ steps: this.stepsOf(p), perStep: perStep * share(p) }));
@@ -153,7 +157,7 @@ class Model {
       {
         series: series('nginx_ingress_controller_request_duration_seconds_bucket', {
           ...scope,
-          le: latencyThreshold,
+          le,
         }),
         values: counter(phases((p) => 1 - p.slow * this.budget)),
       },
@@ -369,12 +373,12 @@ describe.each(LEVELS_WITH_MONITORING)('SLO rules at %s', (level) => {
   const p = prepared.get(level)!;
   const target = p.profile.availabilityTarget;
 
-  test('the burn-rate alerts are the four the SLOs need, page and ticket for availability and latency', () => {
+  test('the burn-rate alerts are the four the SLOs need, page and ticket for availability and latency, and a no-data alert', () => {
     expect(
       alertRules(p.slo)
         .map((r) => r.alert)
         .sort(),
-    ).toEqual(ALERTS.map((a) => a.name).sort());
+    ).toEqual([...ALERTS.map((a) => a.name), 'MerlaiApiSliNoData'].sort());
   });
 
   test(`thresholds in the YAML follow from the ${pct(target)} target: factor x ${pct(p.budget)}`, () => {

@@ -52,7 +52,75 @@ function cases(): Case[] {
   const pod = { ...KSM, pod: 'merlai-api-5d9c7b-x2x7q', container: 'merlai-api', uid: 'c0ffee' };
   const cron = { ...KSM, cronjob: 'merlai-postgres-backup' };
   const hour = 3600;
+  // Target labels of a PodMonitor scrape (prometheus-operator: namespace, pod, container, endpoint, job).
+  const pg = (pod: string) => ({
+    namespace: NS,
+    pod,
+    container: 'postgres',
+    endpoint: 'metrics',
+    job: `${NS}/merlai-postgres`,
+  });
+  const redis = (pod: string) => ({
+    namespace: NS,
+    pod,
+    container: 'redis-exporter',
+    endpoint: 'redis-exporter',
+    job: `${NS}/merlai-redis`,
+  });
+  // Series of the datastores stop at ONSET (the pods are gone): absent 4-5 minutes later (lookback).
+  const stops = `1x${ONSET - 1} _x${MINUTES - ONSET}`;
   return [
+    {
+      alert: 'MerlaiPostgresDown',
+      input: [
+        { series: series('cnpg_collector_up', pg('merlai-postgres-1')), values: gauge(1, 0) },
+        { series: series('cnpg_collector_up', pg('merlai-postgres-2')), values: gauge(1, 1) },
+        { series: series('cnpg_collector_up', pg('other-db-1')), values: gauge(0, 0) },
+      ],
+      alerting: [pg('merlai-postgres-1')],
+    },
+    {
+      alert: 'MerlaiPostgresReplicationLagging',
+      input: [
+        { series: series('cnpg_pg_replication_lag', pg('merlai-postgres-1')), values: gauge(0, 0) },
+        { series: series('cnpg_pg_replication_lag', pg('merlai-postgres-2')), values: gauge(0, 120) },
+        { series: series('cnpg_pg_replication_lag', pg('merlai-postgres-3')), values: gauge(0, 20) },
+      ],
+      alerting: [pg('merlai-postgres-2')],
+    },
+    {
+      alert: 'MerlaiPostgresMetricsAbsent',
+      input: [{ series: series('cnpg_collector_up', pg('merlai-postgres-1')), values: stops }],
+      alerting: [{ namespace: NS }],
+      delay: 4,
+    },
+    {
+      alert: 'MerlaiRedisDown',
+      input: [
+        { series: series('redis_up', redis('merlai-redis-0')), values: gauge(1, 0) },
+        { series: series('redis_up', redis('merlai-redis-1')), values: gauge(1, 1) },
+        { series: series('redis_up', redis('other-cache-0')), values: gauge(0, 0) },
+      ],
+      alerting: [redis('merlai-redis-0')],
+    },
+    {
+      alert: 'MerlaiRedisMasterLinkDown',
+      input: [
+        { series: series('redis_master_link_up', redis('merlai-redis-1')), values: gauge(1, 0) },
+        { series: series('redis_master_link_up', redis('merlai-redis-2')), values: gauge(1, 1) },
+      ],
+      alerting: [redis('merlai-redis-1')],
+    },
+    {
+      alert: 'MerlaiRedisMetricsAbsent',
+      input: [
+        { series: series('redis_up', redis('merlai-redis-0')), values: stops },
+        // The sentinels are not Redis data pods: their series do not count.
+        { series: series('redis_up', redis('merlai-redis-sentinel-sentinel-0')), values: gauge(1, 1) },
+      ],
+      alerting: [{ namespace: NS }],
+      delay: 4,
+    },
     {
       alert: 'MerlaiApiReplicasUnavailable',
       input: [
