@@ -8,6 +8,7 @@ import {
   type MerlaiLevelChart,
   type MerlaiLevelChartProps,
 } from '../../lib';
+import { exampleObjectStore } from '../../main';
 
 /** A Kubernetes object as synthesized. */
 export type KubeObject = {
@@ -29,9 +30,17 @@ const CHARTS = {
   [AvailabilityLevel.PRODUCTION]: Level3ProductionChart,
 };
 
-/** A level chart in a fresh test app. */
+/**
+ * A level chart in a fresh test app. Levels 2 and 3 get the shipped charts' example object store
+ * (main.ts), as `dist/` does, unless the props give one or opt out with `localBackupsOnly`.
+ */
 export function levelChart(level: AvailabilityLevel, props: MerlaiLevelChartProps = {}): MerlaiLevelChart {
-  return new CHARTS[level](Testing.app(), LEVEL_PROFILES[level].chartId, props);
+  const d = props.datastores;
+  const withStore =
+    level !== AvailabilityLevel.DEVELOPMENT && d?.objectStore === undefined && d?.localBackupsOnly !== true
+      ? { ...props, datastores: { ...d, objectStore: exampleObjectStore(level) } }
+      : props;
+  return new CHARTS[level](Testing.app(), LEVEL_PROFILES[level].chartId, withStore);
 }
 
 /** The objects one level synthesizes. */
