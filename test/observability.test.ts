@@ -74,9 +74,14 @@ describe.each([STAGING, PRODUCTION])('observability at %s', (level) => {
   const profile = LEVEL_PROFILES[level];
   const objects = synthLevel(level);
 
-  test('PrometheusRules merlai-api-slo and merlai-workload-alerts, valid against the CRD', () => {
+  test('PrometheusRules merlai-api-slo and merlai-workload-alerts (and merlai-backup-alerts), valid against the CRD', () => {
     const rules = ofKind(objects, 'PrometheusRule');
-    expect(rules.map((o) => o.metadata.name)).toEqual(['merlai-api-slo', 'merlai-workload-alerts']);
+    // merlai-backup-alerts: WAL archiving and base backups, with the object store of dist/'s Levels 2 and 3.
+    expect(rules.map((o) => o.metadata.name)).toEqual([
+      'merlai-api-slo',
+      'merlai-workload-alerts',
+      'merlai-backup-alerts',
+    ]);
     expect(rules.flatMap(schemaErrors)).toEqual([]);
   });
 
