@@ -1,11 +1,14 @@
 import { Construct } from 'constructs';
 import { EnvValue, type MerlaiApi } from './api';
 import type { DatastoreEndpoints } from './endpoints';
-import { requireDnsLabel } from './errors';
-import type { AvailabilityLevel } from './levels';
+import { invalidProp, requireDnsLabel } from './errors';
+import { type AvailabilityLevel, levelProfile } from './levels';
+import { type BackupObjectStore, type ResolvedObjectStore, resolveObjectStore } from './object-store';
 import { MerlaiPostgres, type PostgresOptions } from './postgres';
 import { MerlaiPostgresBackup, type PostgresBackupOptions } from './postgres-backup';
 import { MerlaiRedis, type RedisOptions } from './redis';
+
+const TYPE = 'MerlaiDatastores';
 
 /** Everything a team may override on the datastores; the level table supplies the rest. */
 export interface MerlaiDatastoresOptions {
@@ -20,6 +23,21 @@ export interface MerlaiDatastoresOptions {
   readonly redis?: RedisOptions;
   /** @default - the level table's schedule, retention and volume size */
   readonly backup?: PostgresBackupOptions;
+  /**
+   * The S3-compatible bucket outside the cluster that holds the backups: every `pg_dump` is
+   * uploaded there (the backup volume keeps only a cache), the restore Job downloads from there,
+   * and at Levels 2 and 3 CloudNativePG archives WAL and takes base backups there (point-in-time
+   * recovery). Required at Level 3 unless `localBackupsOnly` is set.
+   * @default - none: dumps stay on the backup volume, beside the database
+   */
+  readonly objectStore?: BackupObjectStore;
+  /**
+   * Level 3 only: accept backups that live in the cluster (no `objectStore`). Losing the
+   * namespace, the cluster or its storage then loses the database and every backup together,
+   * and a failure loses up to one dump interval (6 hours) of writes.
+   * @default false
+   */
+  readonly localBackupsOnly?: boolean;
 }
 
 /** Props of `MerlaiDatastores`. */
@@ -44,24 +62,65 @@ export class MerlaiDatastores extends Construct {
   public readonly endpoints: DatastoreEndpoints;
   /** Labels of the backup (and restore) pods, which connect to PostgreSQL. */
   public readonly backupPodLabels: Readonly<Record<string, string>>;
+  /** The off-cluster target of the backups, checked; undefined when they stay in the cluster. */
+  public readonly objectStore?: ResolvedObjectStore;
 
   constructor(scope: Construct, id: string, props: MerlaiDatastoresProps) {
     super(scope, id);
-    const instance = requireDnsLabel(this, 'MerlaiDatastores', 'instance', props.instance ?? 'merlai');
-    this.postgres = new MerlaiPostgres(this, 'postgres', { ...props.postgres, level: props.level, instance });
+    const instance = requireDnsLabel(this, TYPE, 'instance', props.instance ?? 'merlai');
+    const profile = levelProfile(props.level);
+    let objectStore: ResolvedObjectStore | undefined;
+    if (props.objectStore !== undefined) {
+      if (props.localBackupsOnly) {
+        invalidProp(
+          this,
+          TYPE,
+          'localBackupsOnly',
+          props.localBackupsOnly,
+          "contradicts 'objectStore', which copies the backups off the cluster: drop one of them",
+        );
+      }
+      objectStore = resolveObjectStore(this, TYPE, 'objectStore', props.objectStore);
+    }
+    this.objectStore = objectStore;
+    this.postgres = new MerlaiPostgres(this, 'postgres', {
+      ...props.postgres,
+      level: props.level,
+      instance,
+      // Level 1 runs no CloudNativePG and an external server archives on its own: dumps only.
+      objectStore:
+        profile.datastores.postgresInstances > 1 && !props.postgres?.external ? objectStore : undefined,
+    });
     this.redis = new MerlaiRedis(this, 'redis', { ...props.redis, level: props.level, instance });
     this.backup = new MerlaiPostgresBackup(this, 'backup', {
       ...props.backup,
       level: props.level,
       instance,
       connection: this.postgres.connection,
+      objectStore,
     });
     this.backupPodLabels = this.backup.podLabels;
     this.endpoints = {
       postgres: this.postgres.endpoint,
       redis: this.redis.endpoint,
       backupPodLabels: this.backupPodLabels,
+      backupObjectStore: objectStore ? { cidr: objectStore.cidr, port: objectStore.port } : undefined,
     };
+
+    // Checked last, so a wrong prop of PostgreSQL, Redis or the dumps reports itself first.
+    if (
+      objectStore === undefined &&
+      profile.datastores.objectStoreRequired &&
+      props.localBackupsOnly !== true
+    ) {
+      invalidProp(
+        this,
+        TYPE,
+        'objectStore',
+        undefined,
+        `Level ${profile.number} (${profile.environment}) keeps its backups off the cluster: give an S3-compatible target, objectStore: { endpointUrl, bucket, credentialsSecretName, cidr } (README "Backup and restore"), or set localBackupsOnly: true to accept losing the database and its backups together`,
+      );
+    }
 
     if (props.api) {
       const { secretName, uriKey } = this.postgres.connection;

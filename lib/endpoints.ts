@@ -50,6 +50,18 @@ export interface DatastoreEndpoint {
    * @default false
    */
   readonly needsApiServer?: boolean;
+  /**
+   * The object store the pods archive to (CloudNativePG's WAL archiving and base backups): an
+   * address range and TCP port outside the cluster.
+   * @default - none
+   */
+  readonly objectStore?: ObjectStoreAddress;
+}
+
+/** Where an off-cluster object store listens, for egress rules. */
+export interface ObjectStoreAddress {
+  readonly cidr: string;
+  readonly port: number;
 }
 
 /** The datastores of one level, as seen by the network policies. */
@@ -61,4 +73,9 @@ export interface DatastoreEndpoints {
    * @default - no backup job
    */
   readonly backupPodLabels?: { readonly [key: string]: string };
+  /**
+   * The object store the backup pods upload dumps to and download them from.
+   * @default - none: the dumps stay in the cluster
+   */
+  readonly backupObjectStore?: ObjectStoreAddress;
 }

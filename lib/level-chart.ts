@@ -112,6 +112,11 @@ export class MerlaiLevelChart extends Chart {
       this.observability = new MerlaiObservability(this, 'observability', {
         backupCronJobName: BACKUP_NAME,
         backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
+        // CloudNativePG archives WAL only with an object store (and only when it runs PostgreSQL).
+        walArchiveMaxAge:
+          this.datastores.objectStore && this.datastores.postgres.instances > 1
+            ? Duration.minutes(profile.datastores.walArchiveMaxAgeMinutes)
+            : undefined,
         ...props.observability,
         api: this.api,
         datastores: this.datastores,

@@ -52,6 +52,20 @@ export interface DatastoreProfile {
   readonly backupRetention: number;
   /** Size of the backup volume. */
   readonly backupStorageSize: string;
+  /**
+   * Whether the level refuses to synthesize without an off-cluster object store for its backups
+   * (`MerlaiDatastores` `objectStore`), unless `localBackupsOnly` says so explicitly.
+   */
+  readonly objectStoreRequired: boolean;
+  /** How long CloudNativePG keeps base backups and WAL in the object store (its `retentionPolicy`). */
+  readonly objectStoreRetention: string;
+  /**
+   * PostgreSQL's `archive_timeout` under CloudNativePG: the longest a finished transaction waits
+   * before its WAL segment is archived, so the recovery point objective of a quiet database.
+   */
+  readonly walArchiveTimeout: string;
+  /** Minutes without a successful WAL archive before an alert fires (archive timeout plus slack). */
+  readonly walArchiveMaxAgeMinutes: number;
 }
 
 /** An HTTP probe's timings, in seconds. */
@@ -217,6 +231,10 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       backupMaxAgeHours: 26,
       backupRetention: 3,
       backupStorageSize: '5Gi',
+      objectStoreRequired: false,
+      objectStoreRetention: '7d',
+      walArchiveTimeout: '5min',
+      walArchiveMaxAgeMinutes: 15,
     },
   },
   [AvailabilityLevel.STAGING]: {
@@ -262,6 +280,10 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       backupMaxAgeHours: 26,
       backupRetention: 7,
       backupStorageSize: '20Gi',
+      objectStoreRequired: false,
+      objectStoreRetention: '14d',
+      walArchiveTimeout: '5min',
+      walArchiveMaxAgeMinutes: 15,
     },
   },
   [AvailabilityLevel.PRODUCTION]: {
@@ -310,6 +332,10 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       backupMaxAgeHours: 8,
       backupRetention: 28,
       backupStorageSize: '100Gi',
+      objectStoreRequired: true,
+      objectStoreRetention: '30d',
+      walArchiveTimeout: '1min',
+      walArchiveMaxAgeMinutes: 10,
     },
   },
 };

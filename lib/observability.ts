@@ -130,6 +130,14 @@ export interface MerlaiObservabilityOptions {
    */
   readonly backupMaxAge?: Duration;
   /**
+   * Longest time without a WAL segment archived to the object store before an alert fires
+   * (CloudNativePG's `cnpg_pg_stat_archiver_*` on the primary). With it, a PrometheusRule
+   * `<instance>-backup-alerts` also alerts on failing archiving and on base backups (Barman Cloud
+   * plugin's `barman_cloud_cloudnative_pg_io_last_available_backup_timestamp`) older than `backupMaxAge`.
+   * @default - no WAL archiving alerts
+   */
+  readonly walArchiveMaxAge?: Duration;
+  /**
    * The label that carries the Ingress's namespace on ingress-nginx's series. Behind the
    * ingress-nginx chart's ServiceMonitor (`honorLabels: false`) the scrape target's `namespace`
    * (the controller's) wins and the Ingress's becomes `exported_namespace`; use `'namespace'` when
@@ -230,6 +238,8 @@ export class MerlaiObservability extends Construct {
   public readonly sloRule: ApiObject;
   public readonly workloadRule: ApiObject;
   public readonly serviceMonitor?: ApiObject;
+  /** WAL archiving and base backup alerts; undefined without `walArchiveMaxAge`. */
+  public readonly backupRule?: ApiObject;
   /** Minutes of allowed unavailability per 30 days at the level's target. */
   public readonly monthlyErrorBudgetMinutes: number;
   /** The SLOs and scopes the rules are built from (the dashboard reads the same). */
@@ -434,6 +444,30 @@ export class MerlaiObservability extends Construct {
         ),
       },
     });
+
+    if (props.walArchiveMaxAge !== undefined) {
+      const walSeconds = props.walArchiveMaxAge.toSeconds();
+      if (!(Number.isInteger(walSeconds) && walSeconds >= 60)) {
+        invalidProp(
+          this,
+          TYPE,
+          'walArchiveMaxAge',
+          `${walSeconds}s`,
+          'expected whole seconds, at least one minute',
+        );
+      }
+      this.backupRule = new PrometheusRule(this, 'backup-rule', {
+        metadata: {
+          name: `${instance}-backup-alerts`,
+          labels: { ...selectorLabels(`${instance}-backup-alerts`, 'monitoring', instance), ...discovery },
+        },
+        spec: {
+          groups: [
+            { name: 'merlai-backup-alerts', rules: backupRules(namespace, walSeconds, backupMaxAgeSeconds) },
+          ].map((g) => toBindingGroup(g, runbookBase)),
+        },
+      });
+    }
 
     if (props.metricsPath !== undefined) {
       const { ServiceMonitor } = serviceMonitorBindings();
@@ -711,6 +745,50 @@ function noDataDatastoreRule(alert: string, metric: string, pods: string, what: 
       description: `Prometheus has had no ${metric} series from the pods of ${what} for ${NO_DATA_FOR}: the pods are gone, or their PodMonitor is not selected or cannot scrape them.`,
     },
   };
+}
+
+/**
+ * Off-cluster backups of CloudNativePG: the primary's WAL archiving (CloudNativePG's default
+ * `pg_stat_archiver` and `pg_replication` metrics; a standby archives nothing, so only the
+ * instance not in recovery counts) and the newest base backup in the object store.
+ */
+function backupRules(namespace: string, walSeconds: number, baseBackupSeconds: number): Rule[] {
+  const ns = promSelector({ namespace });
+  const primary = `and on (namespace, pod)\n  cnpg_pg_replication_in_recovery${ns} == 0`;
+  const walMinutes = promNumber(walSeconds / 60, 4);
+  const hours = promNumber(baseBackupSeconds / 3600, 4);
+  return [
+    {
+      alert: 'MerlaiPostgresWalArchiveStale',
+      expr: `cnpg_pg_stat_archiver_seconds_since_last_archival${ns} > ${walSeconds}\n${primary}`,
+      for: '2m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: `No WAL archived to the object store for ${walMinutes} minutes`,
+        description: `PostgreSQL primary {{ $labels.namespace }}/{{ $labels.pod }} has archived no WAL segment for more than ${walMinutes} minutes: point-in-time recovery would lose everything since. Check the plugin-barman-cloud sidecar's logs and the object store.`,
+      },
+    },
+    {
+      alert: 'MerlaiPostgresWalArchiveFailing',
+      expr: `cnpg_pg_stat_archiver_last_failed_time${ns} > cnpg_pg_stat_archiver_last_archived_time${ns}\n${primary}`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'WAL archiving to the object store is failing',
+        description:
+          'The last WAL archiving attempt of {{ $labels.namespace }}/{{ $labels.pod }} failed and none has succeeded since; WAL accumulates on the instance volume until it works again.',
+      },
+    },
+    {
+      alert: 'MerlaiPostgresBaseBackupTooOld',
+      expr: `time() - max by (namespace) (barman_cloud_cloudnative_pg_io_last_available_backup_timestamp${ns}) > ${baseBackupSeconds}`,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `No base backup in the object store for ${hours} hours`,
+        description: `The newest base backup of {{ $labels.namespace }} is older than ${hours} hours: check the ScheduledBackup and the Backup objects.`,
+      },
+    },
+  ];
 }
 
 /** A group as the binding wants it; every alert gets the `runbook_url` of its section in the runbooks. */

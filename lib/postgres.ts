@@ -22,6 +22,7 @@ import type { DatastoreEndpoint } from './endpoints';
 import { invalidProp, requireDnsLabel } from './errors';
 import { selectorLabels } from './labels';
 import { type AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
+import type { ResolvedObjectStore } from './object-store';
 
 const TYPE = 'MerlaiPostgres';
 
@@ -42,32 +43,20 @@ export const POSTGRES_URI_KEY = 'uri';
 export const CNPG_METRICS_PORT = 9187;
 /** The Barman Cloud plugin that archives WAL and takes base backups into an object store. */
 export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
+/** The plugin's `ObjectStore` (`barmancloud.cnpg.io/v1`) the chart creates for the cluster. */
+export const POSTGRES_OBJECT_STORE_NAME = 'merlai-postgres-object-store';
 const PGDATA_MOUNT = '/var/lib/postgresql/data';
 const CREDENTIALS_MOUNT = '/etc/merlai-postgres';
 
 type CnpgCluster = typeof import('../imports/postgresql.cnpg.io');
 type CnpgScheduledBackup = typeof import('../imports/scheduledbackup-postgresql.cnpg.io');
+type BarmanObjectStore = typeof import('../imports/objectstore-barmancloud.cnpg.io');
 type PodMonitorModule = typeof import('../imports/podmonitor-monitoring.coreos.com');
 
 /** Where a PostgreSQL client finds its connection: a key of a Secret holding a `postgresql://` URI. */
 export interface PostgresConnection {
   readonly secretName: string;
   readonly uriKey: string;
-}
-
-/** Continuous backup of the CloudNativePG cluster into an object store (Levels 2 and 3). */
-export interface PostgresObjectStoreOptions {
-  /**
-   * Name of an existing `ObjectStore` (`barmancloud.cnpg.io/v1`) in the chart's namespace, which
-   * holds the bucket and its credentials. The cluster archives WAL there through the Barman Cloud
-   * plugin, and a `ScheduledBackup` takes base backups: point-in-time recovery.
-   */
-  readonly objectStoreName: string;
-  /**
-   * When base backups run: a 6-field cron expression (seconds first), as CloudNativePG expects.
-   * @default - the level's backup schedule at second 0
-   */
-  readonly schedule?: string;
 }
 
 /** A PostgreSQL the platform runs elsewhere (a managed database): nothing is deployed. */
@@ -120,11 +109,6 @@ export interface PostgresOptions {
    */
   readonly operatorNamespace?: string;
   /**
-   * Continuous backup into an object store (Levels 2 and 3).
-   * @default - none: only the `pg_dump` CronJob backs up
-   */
-  readonly objectStore?: PostgresObjectStoreOptions;
-  /**
    * Use an existing PostgreSQL instead of deploying one.
    * @default - PostgreSQL runs in the chart's namespace
    */
@@ -134,6 +118,13 @@ export interface PostgresOptions {
 /** Props of `MerlaiPostgres`. */
 export interface MerlaiPostgresProps extends PostgresOptions {
   readonly level: AvailabilityLevel;
+  /**
+   * Continuous backup off the cluster (Levels 2 and 3, from `resolveObjectStore`): an `ObjectStore`
+   * of the Barman Cloud plugin, WAL archiving into it, and a `ScheduledBackup` of base backups.
+   * `MerlaiDatastores` passes its `objectStore` here.
+   * @default - no WAL archiving: only the `pg_dump` CronJob backs up
+   */
+  readonly objectStore?: ResolvedObjectStore;
   /**
    * Value of `app.kubernetes.io/instance`.
    * @default 'merlai'
@@ -252,7 +243,7 @@ export class MerlaiPostgres extends Construct {
           TYPE,
           'objectStore',
           props.objectStore,
-          `continuous backup needs CloudNativePG, which runs at Levels 2 and 3; Level ${profile.number} backs up with the pg_dump CronJob`,
+          `WAL archiving needs CloudNativePG, which runs at Levels 2 and 3; Level ${profile.number} backs up with the pg_dump CronJob (MerlaiDatastores uploads its dumps to the object store)`,
         );
       }
       const labels = selectorLabels(POSTGRES_NAME, 'database', instance);
@@ -276,6 +267,9 @@ export class MerlaiPostgres extends Construct {
       },
       metricsPort: CNPG_METRICS_PORT,
       needsApiServer: true,
+      objectStore: props.objectStore
+        ? { cidr: props.objectStore.cidr, port: props.objectStore.port }
+        : undefined,
     };
     this.cloudNativePg(profile, instance, {
       image,
@@ -427,26 +421,22 @@ export class MerlaiPostgres extends Construct {
       storageSize: string;
       storageClassName?: string;
       resources: LevelProfile['resources'];
-      objectStore?: PostgresObjectStoreOptions;
+      objectStore?: ResolvedObjectStore;
     },
   ): void {
     const cnpg: CnpgCluster = require('../imports/postgresql.cnpg.io');
-    const plugins = o.objectStore
+    const store = o.objectStore;
+    if (store) this.objectStore(profile, store);
+    const plugins = store
       ? [
           {
             name: BARMAN_CLOUD_PLUGIN,
             isWalArchiver: true,
-            parameters: {
-              barmanObjectName: requireDnsSubdomain(
-                this,
-                TYPE,
-                'objectStore.objectStoreName',
-                o.objectStore.objectStoreName,
-              ),
-            },
+            parameters: { barmanObjectName: POSTGRES_OBJECT_STORE_NAME },
           },
         ]
       : undefined;
+    const parameters = store ? { archive_timeout: profile.datastores.walArchiveTimeout } : undefined;
     const cluster = new cnpg.Cluster(this, 'cluster', {
       metadata: { name: POSTGRES_NAME },
       spec: {
@@ -472,13 +462,17 @@ export class MerlaiPostgres extends Construct {
           topologyKey: 'kubernetes.io/hostname',
         },
         postgresql:
-          o.sync > 0
+          o.sync > 0 || parameters
             ? {
-                synchronous: {
-                  method: cnpg.ClusterSpecPostgresqlSynchronousMethod.ANY,
-                  number: o.sync,
-                  dataDurability: cnpg.ClusterSpecPostgresqlSynchronousDataDurability.REQUIRED,
-                },
+                parameters,
+                synchronous:
+                  o.sync > 0
+                    ? {
+                        method: cnpg.ClusterSpecPostgresqlSynchronousMethod.ANY,
+                        number: o.sync,
+                        dataDurability: cnpg.ClusterSpecPostgresqlSynchronousDataDurability.REQUIRED,
+                      }
+                    : undefined,
               }
             : undefined,
         inheritedMetadata: {
@@ -502,13 +496,13 @@ export class MerlaiPostgres extends Construct {
       },
     });
 
-    if (o.objectStore) {
-      const schedule = o.objectStore.schedule ?? `0 ${profile.datastores.backupSchedule}`;
+    if (store) {
+      const schedule = store.baseBackupSchedule ?? `0 ${profile.datastores.backupSchedule}`;
       if (schedule.trim().split(/\s+/).length !== 6) {
         invalidProp(
           this,
           TYPE,
-          'objectStore.schedule',
+          'objectStore.baseBackupSchedule',
           schedule,
           "expected a 6-field cron expression with seconds first, e.g. '0 0 3 * * *' (CloudNativePG's format)",
         );
@@ -526,5 +520,30 @@ export class MerlaiPostgres extends Construct {
         },
       });
     }
+  }
+
+  /**
+   * The Barman Cloud plugin's `ObjectStore`: where WAL and base backups go (`<path>/cnpg/<cluster>/`),
+   * with which credentials and CA, compressed, and kept for the level's retention.
+   */
+  private objectStore(profile: LevelProfile, store: ResolvedObjectStore): void {
+    const barman: BarmanObjectStore = require('../imports/objectstore-barmancloud.cnpg.io');
+    new barman.ObjectStore(this, 'object-store', {
+      metadata: { name: POSTGRES_OBJECT_STORE_NAME },
+      spec: {
+        configuration: {
+          destinationPath: `s3://${store.bucket}/${store.path}/cnpg`,
+          endpointUrl: store.endpointUrl,
+          endpointCa: store.ca ? { name: store.ca.secretName, key: store.ca.key } : undefined,
+          s3Credentials: {
+            accessKeyId: { name: store.credentialsSecretName, key: store.accessKeyIdKey },
+            secretAccessKey: { name: store.credentialsSecretName, key: store.secretAccessKeyKey },
+          },
+          wal: { compression: barman.ObjectStoreSpecConfigurationWalCompression.GZIP, maxParallel: 2 },
+          data: { compression: barman.ObjectStoreSpecConfigurationDataCompression.GZIP, jobs: 2 },
+        },
+        retentionPolicy: store.retentionPolicy ?? profile.datastores.objectStoreRetention,
+      },
+    });
   }
 }

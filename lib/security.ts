@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { API_CONTAINER_PORT, ApiServiceType, type MerlaiApi } from './api';
 import { parseCidr, requireCidr, requirePort } from './container-support';
-import type { DatastoreEndpoint, DatastoreEndpoints } from './endpoints';
+import type { DatastoreEndpoint, DatastoreEndpoints, ObjectStoreAddress } from './endpoints';
 import { invalidProp, requireDnsLabel } from './errors';
 import {
   cidrPeer,
@@ -137,7 +137,9 @@ interface Datastore {
  * - `merlai-postgres-network-policy`, `merlai-redis-network-policy`: the datastores accept the API,
  *   the backup job (PostgreSQL), their peers, their operator and, with monitoring, Prometheus on
  *   the metrics port; they reach their peers, the DNS and, when they need it, the API server;
- * - `merlai-postgres-backup-network-policy`: the backup job reaches the DNS and PostgreSQL only.
+ * - `merlai-postgres-backup-network-policy`: the backup job reaches the DNS and PostgreSQL only
+ *   (and, when the backups go off the cluster, the object store's address range on its port);
+ *   with an object store, the PostgreSQL instances reach it too (WAL archiving).
  *
  * The namespace itself, with its Pod Security "restricted" labels, is created by the level chart.
  */
@@ -236,9 +238,24 @@ export class MerlaiSecurity extends Construct {
         podSelector: { matchLabels: { ...this.backupPodLabels } },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
-        egress: [this.dnsEgress(), this.clientEgress(namespace, postgres)],
+        egress: [
+          this.dnsEgress(),
+          this.clientEgress(namespace, postgres),
+          // Dumps are uploaded to, and restores downloaded from, the off-cluster object store.
+          ...(props.endpoints.backupObjectStore
+            ? [this.objectStoreEgress('endpoints.backupObjectStore', props.endpoints.backupObjectStore)]
+            : []),
+        ],
       });
     }
+  }
+
+  /** Egress to an object store outside the cluster: its address range, its port. */
+  private objectStoreEgress(prop: string, o: ObjectStoreAddress): k8s.NetworkPolicyEgressRule {
+    return {
+      to: [cidrPeer(this.requireCidr(`${prop}.cidr`, o.cidr))],
+      ports: [policyPort(this.requirePort(`${prop}.port`, o.port))],
+    };
   }
 
   private addDatastorePolicy(d: Datastore): void {
@@ -273,6 +290,8 @@ export class MerlaiSecurity extends Construct {
     if (e.needsApiServer && this.apiServer) {
       egress.push({ to: [cidrPeer(this.apiServer.cidr)], ports: tcpPorts(this.apiServer.ports) });
     }
+    // WAL archiving and base backups (CloudNativePG's Barman Cloud plugin) to the off-cluster store.
+    if (e.objectStore) egress.push(this.objectStoreEgress(`endpoints.${d.key}.objectStore`, e.objectStore));
     this.addPolicy(d.key, `merlai-${d.key}-network-policy`, ns, {
       podSelector: { matchLabels: { ...e.podLabels } },
       policyTypes: ['Ingress', 'Egress'],

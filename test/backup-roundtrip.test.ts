@@ -3,13 +3,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { AvailabilityLevel, BACKUP_MOUNT, BACKUP_NAME, LEVEL_PROFILES, RESTORE_NAME } from '../lib';
-import { containerEnv, cronJobContainer, distObjects } from './support/jobs';
+import { containerEnv, cronJobStep, distObjects } from './support/jobs';
 import { freePort, PG_BIN, type PostgresServer, startPostgres } from './support/servers';
-import { type KubeObject, LEVELS } from './support/synth';
+import { type KubeObject, LEVELS, synthLevel } from './support/synth';
 import { haveTool } from './support/tools';
 
 // The backup CronJob's exact command, run against a real PostgreSQL 15 with the environment its
 // YAML gives the container: dump, lose the database, restore with the restore Job's exact command.
+// The dumps stay on the volume here: Level 1 as dist/ ships it, Levels 2 and 3 with
+// `localBackupsOnly`. The copies in an object store (dist/'s Levels 2 and 3) are the restore
+// drill's (scripts/ci/backup-drill.sh, test/drill/).
 jest.setTimeout(120_000);
 
 const run = haveTool(
@@ -79,8 +82,15 @@ run('backup and restore round trip (real PostgreSQL 15)', () => {
     backups: string,
     extraEnv: Record<string, string> = {},
   ) {
-    if (!charts.has(level)) charts.set(level, distObjects(level));
-    const container = cronJobContainer(charts.get(level)!, cronJob);
+    if (!charts.has(level)) {
+      charts.set(
+        level,
+        level === AvailabilityLevel.DEVELOPMENT
+          ? distObjects(level)
+          : synthLevel(level, { datastores: { localBackupsOnly: true } }),
+      );
+    }
+    const container = cronJobStep(charts.get(level)!, cronJob, cronJob === BACKUP_NAME ? 'dump' : 'restore');
     expect(container.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     const env = {
       ...containerEnv(container, secrets, { [BACKUP_MOUNT]: backups }),

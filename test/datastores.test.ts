@@ -6,16 +6,19 @@ import {
   BACKUP_NAME,
   isPinned,
   LEVEL_PROFILES,
+  LOCAL_CACHE_DUMPS,
   MerlaiDatastores,
   type MerlaiDatastoresProps,
   type MerlaiLevelChartProps,
   parseImage,
   parseQuantity,
+  RESTORE_DOWNLOAD_DIR,
   RESTORE_NAME,
   RedisMode,
+  UPLOAD_IMAGE,
 } from '../lib';
 import { selectorLabels } from '../lib/labels';
-import { cronJobContainer } from './support/jobs';
+import { cronJobStep, cronJobSteps } from './support/jobs';
 import { schemaErrors } from './support/k8s-schema';
 import type { PodTemplate } from './support/pod-security';
 import { podTemplatesOf } from './support/pod-templates';
@@ -23,6 +26,12 @@ import { scanForSecrets } from './support/secret-scan';
 import { apiContainer, find, type KubeObject, LEVELS, levelChart, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
+const STORE = {
+  endpointUrl: 'https://s3.example.com',
+  bucket: 'merlai-backups',
+  credentialsSecretName: 's3',
+  cidr: '198.51.100.20/32',
+};
 
 function apiEnv(objects: KubeObject[]): KubeObject[] {
   return apiContainer(objects).env;
@@ -121,7 +130,9 @@ describe('level 1 datastores (development, 99 %)', () => {
     const script = `const { Testing } = require('cdk8s'); const lib = require('./lib');
       const loaded = () => Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(`${root}/imports/`)}));
       Testing.synth(new lib.Level1DevChart(Testing.app(), 'l1')); const level1 = loaded();
-      Testing.synth(new lib.Level3ProductionChart(Testing.app(), 'l3', require('./main').LEVEL3_CLUSTER_FACTS));
+      const main = require('./main');
+      const datastores = { objectStore: main.exampleObjectStore('production') };
+      Testing.synth(new lib.Level3ProductionChart(Testing.app(), 'l3', { ...main.LEVEL3_CLUSTER_FACTS, datastores }));
       console.log(JSON.stringify({ level1, level3: loaded().map((f) => require('node:path').basename(f)) }));`;
     const out = execFileSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {
       cwd: root,
@@ -134,6 +145,8 @@ describe('level 1 datastores (development, 99 %)', () => {
         'postgresql.cnpg.io.ts',
         'redisreplication-redis.redis.opstreelabs.in.ts',
         'podmonitor-monitoring.coreos.com.ts',
+        'scheduledbackup-postgresql.cnpg.io.ts',
+        'objectstore-barmancloud.cnpg.io.ts',
       ]),
     );
   });
@@ -177,18 +190,32 @@ describe('level 2 datastores (staging, 99.5 %)', () => {
   });
 
   test('no ScheduledBackup without an object store; with one, WAL archiving and base backups through Barman Cloud', () => {
-    expect(ofKind(objects, 'ScheduledBackup')).toEqual([]);
-    const withStore = synthLevel(STAGING, {
-      datastores: { postgres: { objectStore: { objectStoreName: 'merlai-s3' } } },
-    });
-    expect(find(withStore, 'Cluster', 'merlai-postgres').spec.plugins).toEqual([
+    const local = synthLevel(STAGING, { datastores: { localBackupsOnly: true } });
+    expect(ofKind(local, 'ScheduledBackup')).toEqual([]);
+    expect(ofKind(local, 'ObjectStore')).toEqual([]);
+    expect(find(local, 'Cluster', 'merlai-postgres').spec.plugins).toBeUndefined();
+    // `objects` is the shipped chart, with main.ts's example object store.
+    expect(find(objects, 'Cluster', 'merlai-postgres').spec.plugins).toEqual([
       {
         name: 'barman-cloud.cloudnative-pg.io',
         isWALArchiver: true,
-        parameters: { barmanObjectName: 'merlai-s3' },
+        parameters: { barmanObjectName: 'merlai-postgres-object-store' },
       },
     ]);
-    expect(find(withStore, 'ScheduledBackup', 'merlai-postgres').spec).toMatchObject({
+    expect(find(objects, 'ObjectStore', 'merlai-postgres-object-store').spec).toEqual({
+      configuration: {
+        destinationPath: 's3://merlai-backups/merlai/staging/cnpg',
+        endpointURL: 'https://s3.backup.example.com',
+        s3Credentials: {
+          accessKeyId: { name: 'merlai-backup-s3', key: 'ACCESS_KEY_ID' },
+          secretAccessKey: { name: 'merlai-backup-s3', key: 'ACCESS_SECRET_KEY' },
+        },
+        wal: { compression: 'gzip', maxParallel: 2 },
+        data: { compression: 'gzip', jobs: 2 },
+      },
+      retentionPolicy: LEVEL_PROFILES[STAGING].datastores.objectStoreRetention,
+    });
+    expect(find(objects, 'ScheduledBackup', 'merlai-postgres').spec).toMatchObject({
       cluster: { name: 'merlai-postgres' },
       schedule: `0 ${LEVEL_PROFILES[STAGING].datastores.backupSchedule}`,
       method: 'plugin',
@@ -284,12 +311,21 @@ describe.each(LEVELS)('every level: %s', (level) => {
       failedJobsHistoryLimit: 3,
     });
     expect(cronJob.spec.jobTemplate.spec).toMatchObject({ activeDeadlineSeconds: 3600, backoffLimit: 2 });
-    const container = cronJobContainer(objects, BACKUP_NAME);
-    expect(container.command[2]).toContain('pg_dump --dbname="$DATABASE_URL"');
-    expect(container.env).toContainEqual({
-      name: 'BACKUP_RETENTION',
-      value: String(profile.backupRetention),
-    });
+    const dump = cronJobStep(objects, BACKUP_NAME, 'dump');
+    expect(dump.command[2]).toContain('pg_dump --dbname="$DATABASE_URL"');
+    if (level === DEVELOPMENT) {
+      // No object store: the volume keeps the level's number of dumps.
+      expect(cronJobSteps(objects, BACKUP_NAME).map((c) => c.name)).toEqual(['dump']);
+      expect(dump.env).toContainEqual({ name: 'BACKUP_RETENTION', value: String(profile.backupRetention) });
+    } else {
+      // An object store: the volume is a cache of two dumps, the store keeps the level's number.
+      expect(cronJobSteps(objects, BACKUP_NAME).map((c) => c.name)).toEqual(['dump', 'upload']);
+      expect(dump.env).toContainEqual({ name: 'BACKUP_RETENTION', value: String(LOCAL_CACHE_DUMPS) });
+      const upload = cronJobStep(objects, BACKUP_NAME, 'upload');
+      expect(upload.image).toBe(UPLOAD_IMAGE);
+      expect(upload.command[2]).toContain('--aws-sigv4');
+      expect(upload.env).toContainEqual({ name: 'BACKUP_RETENTION', value: String(profile.backupRetention) });
+    }
   });
 
   test("backups go to their own claim merlai-postgres-backups of the level's size", () => {
@@ -306,11 +342,19 @@ describe.each(LEVELS)('every level: %s', (level) => {
     const restore = find(objects, 'CronJob', RESTORE_NAME);
     expect(restore.spec.suspend).toBe(true);
     expect(restore.spec.schedule).toBe('0 0 31 2 *');
-    const backup = cronJobContainer(objects, BACKUP_NAME);
-    const container = cronJobContainer(objects, RESTORE_NAME);
+    const backup = cronJobStep(objects, BACKUP_NAME, 'dump');
+    const container = cronJobStep(objects, RESTORE_NAME, 'restore');
     expect(container.image).toBe(backup.image);
     expect(container.env[0]).toEqual(backup.env[0]);
-    expect(container.volumeMounts).toEqual(backup.volumeMounts);
+    if (level === DEVELOPMENT) {
+      expect(container.volumeMounts).toEqual(backup.volumeMounts);
+    } else {
+      // With an object store, the restore reads only what the download step fetched from it.
+      expect(cronJobSteps(objects, RESTORE_NAME).map((c) => c.name)).toEqual(['download', 'restore']);
+      expect(container.env).toContainEqual({ name: 'BACKUP_DIR', value: RESTORE_DOWNLOAD_DIR });
+      const download = cronJobStep(objects, RESTORE_NAME, 'download');
+      expect(download.env).toContainEqual({ name: 'RESTORE_DIR', value: RESTORE_DOWNLOAD_DIR });
+    }
   });
 
   test('every datastore pod meets Pod Security "restricted", with resources, probes and pinned images', () => {
@@ -428,10 +472,22 @@ describe.each(LEVELS)('every level: %s', (level) => {
 describe('variants outside dist/', () => {
   test.each<[string, AvailabilityLevel, MerlaiLevelChartProps]>([
     [
-      'Level 2 with an object store',
+      'Level 2 with a private CA and its own schedule',
       STAGING,
-      { datastores: { postgres: { objectStore: { objectStoreName: 's3' } } } },
+      {
+        datastores: {
+          objectStore: {
+            endpointUrl: 'https://minio.backup.internal:9000',
+            bucket: 'backups',
+            credentialsSecretName: 's3',
+            cidr: '10.9.0.0/24',
+            ca: { secretName: 'minio-ca' },
+            baseBackupSchedule: '0 30 2 * * *',
+          },
+        },
+      },
     ],
+    ['Level 3 with local backups only (opted out)', PRODUCTION, { datastores: { localBackupsOnly: true } }],
     [
       'Level 1 with a replicated Redis',
       DEVELOPMENT,
@@ -512,7 +568,7 @@ describe('external datastores', () => {
       secretKeyRef: { name: 'elasticache-merlai', key: 'REDIS_URL' },
     });
     expect(envVar(objects, 'REDIS_PASSWORD')).toBeUndefined();
-    expect(cronJobContainer(objects, BACKUP_NAME).env[0].valueFrom).toEqual({
+    expect(cronJobStep(objects, BACKUP_NAME, 'dump').env[0].valueFrom).toEqual({
       secretKeyRef: { name: 'rds-merlai', key: 'uri' },
     });
     expect(scanForSecrets(objects)).toEqual([]);
@@ -639,16 +695,58 @@ describe('bad input', () => {
       /'image' is 'ghcr.io\/cloudnative-pg\/postgresql:latest'; expected a pinned image/,
     ],
     [
-      'object store at Level 1',
-      DEVELOPMENT,
-      { postgres: { objectStore: { objectStoreName: 's3' } } },
-      /'objectStore' is \{"objectStoreName":"s3"\}; continuous backup needs CloudNativePG/,
+      'Level 3 without an object store',
+      PRODUCTION,
+      {},
+      /^\[chart\/datastores\] MerlaiDatastores: 'objectStore' is undefined; Level 3 \(production\) keeps its backups off the cluster: .*or set localBackupsOnly: true/,
     ],
     [
-      'a 5-field ScheduledBackup schedule',
+      'both an object store and localBackupsOnly',
       STAGING,
-      { postgres: { objectStore: { objectStoreName: 's3', schedule: '0 3 * * *' } } },
-      /'objectStore.schedule' is '0 3 \* \* \*'; expected a 6-field cron expression with seconds first/,
+      { objectStore: STORE, localBackupsOnly: true },
+      /'localBackupsOnly' is true; contradicts 'objectStore'/,
+    ],
+    [
+      'an object store URL with a path',
+      STAGING,
+      { objectStore: { ...STORE, endpointUrl: 'https://s3.example.com/bucket' } },
+      /'objectStore.endpointUrl' is 'https:\/\/s3.example.com\/bucket'; expected the S3 API's base URL/,
+    ],
+    [
+      'an object store reachable anywhere',
+      PRODUCTION,
+      { objectStore: { ...STORE, cidr: '0.0.0.0/0' } },
+      /'objectStore.cidr' is '0.0.0.0\/0'; a \/0 range would let the backup pods and PostgreSQL reach any address on port 443/,
+    ],
+    [
+      'an invalid bucket name',
+      STAGING,
+      { objectStore: { ...STORE, bucket: 'Merlai_Backups' } },
+      /'objectStore.bucket' is 'Merlai_Backups'; expected an S3 bucket name/,
+    ],
+    [
+      'a CA for a plain-http endpoint',
+      STAGING,
+      { objectStore: { ...STORE, endpointUrl: 'http://10.0.0.5:9000', ca: { secretName: 'ca' } } },
+      /'objectStore.ca' is \{"secretName":"ca"\}; a CA bundle verifies TLS/,
+    ],
+    [
+      'a retention CloudNativePG does not accept',
+      STAGING,
+      { objectStore: { ...STORE, retentionPolicy: '30 days' } },
+      /'objectStore.retentionPolicy' is '30 days'; expected a number and a unit d, w or m/,
+    ],
+    [
+      'a 5-field base backup schedule',
+      STAGING,
+      { objectStore: { ...STORE, baseBackupSchedule: '0 3 * * *' } },
+      /'objectStore.baseBackupSchedule' is '0 3 \* \* \*'; expected a 6-field cron expression with seconds first/,
+    ],
+    [
+      'an upload image without an object store',
+      DEVELOPMENT,
+      { backup: { uploadImage: 'curlimages/curl:8.11.1' } },
+      /'uploadImage' is 'curlimages\/curl:8.11.1'; the upload image copies dumps to an object store, and none is configured/,
     ],
     [
       'a backup schedule that is not cron',
@@ -674,6 +772,6 @@ describe('bad input', () => {
     const build = () =>
       new MerlaiDatastores(new Chart(Testing.app(), 'chart'), 'datastores', { level, ...props });
     expect(build).toThrow(message);
-    expect(build).toThrow(/^\[chart\/datastores\/(postgres|redis|backup)\] Merlai\w+: '[\w.]+' is .+; /);
+    expect(build).toThrow(/^\[chart\/datastores(\/(postgres|redis|backup))?\] Merlai\w+: '[\w.]+' is .+; /);
   });
 });

@@ -58,7 +58,12 @@ describe('level 1 (development): no Prometheus', () => {
       const ours = (f) => f.startsWith(require('node:path').join(process.cwd(), 'imports/'));
       const loaded = Object.keys(require.cache).filter(ours);
       const { Level3ProductionChart } = require('./lib');
-      Testing.synth(new Level3ProductionChart(Testing.app(), 'level3-production', require('./main').LEVEL3_CLUSTER_FACTS));
+      Testing.synth(
+        new Level3ProductionChart(Testing.app(), 'level3-production', {
+          ...require('./main').LEVEL3_CLUSTER_FACTS,
+          datastores: { localBackupsOnly: true },
+        }),
+      );
       const after = Object.keys(require.cache).filter(ours);
       console.log(JSON.stringify({ loaded, after: after.map((f) => f.split('/imports/')[1]) }));`;
     const run = spawnSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {
@@ -77,9 +82,14 @@ describe.each([STAGING, PRODUCTION])('observability at %s', (level) => {
   const profile = LEVEL_PROFILES[level];
   const objects = synthLevel(level);
 
-  test('PrometheusRules merlai-api-slo and merlai-workload-alerts, valid against the CRD', () => {
+  test('PrometheusRules merlai-api-slo and merlai-workload-alerts (and merlai-backup-alerts), valid against the CRD', () => {
     const rules = ofKind(objects, 'PrometheusRule');
-    expect(rules.map((o) => o.metadata.name)).toEqual(['merlai-api-slo', 'merlai-workload-alerts']);
+    // merlai-backup-alerts: WAL archiving and base backups, with the object store of dist/'s Levels 2 and 3.
+    expect(rules.map((o) => o.metadata.name)).toEqual([
+      'merlai-api-slo',
+      'merlai-workload-alerts',
+      'merlai-backup-alerts',
+    ]);
     expect(rules.flatMap(schemaErrors)).toEqual([]);
   });
 
@@ -128,6 +138,7 @@ describe.each([STAGING, PRODUCTION])('observability at %s', (level) => {
       'PodMonitor/merlai-postgres',
       'PodMonitor/merlai-redis',
       'PrometheusRule/merlai-api-slo',
+      'PrometheusRule/merlai-backup-alerts',
       'PrometheusRule/merlai-workload-alerts',
     ]);
     for (const o of selected) expect(o.metadata.labels.release).toBe('kube-prometheus-stack');
@@ -192,7 +203,7 @@ describe('MerlaiObservability options', () => {
       ...ofKind(objects, 'ServiceMonitor'),
       ...ofKind(objects, 'PodMonitor'),
     ];
-    expect(selected).toHaveLength(5);
+    expect(selected).toHaveLength(6);
     for (const o of selected) expect(o.metadata.labels.release).toBe('monitoring');
     const none = synthLevel(STAGING, { observability: { prometheusSelectorLabels: {} } });
     for (const o of [...ofKind(none, 'PrometheusRule'), ...ofKind(none, 'PodMonitor')]) {

@@ -219,7 +219,11 @@ describe('rolling update (the default)', () => {
       const before = ${count};
       const l = require('./lib');
       const facts = require('./main').LEVEL3_CLUSTER_FACTS;
-      new l.Level3ProductionChart(app, 'canary', { ...facts, api: { ...facts.api, strategy: l.DeploymentStrategy.canary() } });
+      new l.Level3ProductionChart(app, 'canary', {
+        ...facts,
+        api: { ...facts.api, strategy: l.DeploymentStrategy.canary() },
+        datastores: { localBackupsOnly: true },
+      });
       console.log(JSON.stringify([before, ${count}]));`;
     const out = execFileSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {
       cwd: root,

@@ -17,7 +17,7 @@ import {
   NetworkPolicyEvaluator,
   type NetworkPolicyObject,
 } from './support/network-policy';
-import { find, type KubeObject, LEVELS, levelChart, synthLevel } from './support/synth';
+import { find, type KubeObject, LEVELS, levelChart, synthLevel, TEST_CLUSTER_FACTS } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
 
@@ -69,6 +69,11 @@ const REPLICATED_FLOWS = [
   ...DNS('backup'),
   'backup -> postgres-1:5432/TCP',
   'backup -> postgres-2:5432/TCP',
+  // The backups off the cluster: the dump Job uploads (and the restore Job downloads) over HTTPS,
+  // and CloudNativePG's instances archive WAL and base backups there (Barman Cloud plugin).
+  'backup -> object-store:443/TCP',
+  'postgres-1 -> object-store:443/TCP',
+  'postgres-2 -> object-store:443/TCP',
   // CloudNativePG: streaming replication and the instance manager between instances, the DNS,
   // the API server (below).
   'postgres-1 -> postgres-2:5432/TCP',
@@ -148,6 +153,51 @@ describe.each(LEVELS)('reachability at %s', (level) => {
     expect(evaluator.allows(api, evaluator.endpoint('internet'), 443)).toBe(false);
     expect(evaluator.allows(api, evaluator.endpoint('other-team'), 8080)).toBe(false);
     expect(evaluator.allows(api, evaluator.endpoint('api-server'), 6443)).toBe(false);
+  });
+});
+
+describe("the backups' object store", () => {
+  const store = {
+    endpointUrl: 'https://198.51.100.20:9000',
+    bucket: 'merlai-backups',
+    credentialsSecretName: 's3',
+    cidr: '198.51.100.20/32',
+  };
+
+  test('Level 1 with an object store: only the backup pods reach it, on its port only', () => {
+    const objects = synthLevel(DEVELOPMENT, { datastores: { objectStore: store } });
+    const e = evaluatorFor(DEVELOPMENT, objects);
+    expect(e.matrix(involvingMerlai).filter((f) => f.includes('object-store'))).toEqual([
+      'backup -> object-store:9000/TCP',
+    ]);
+  });
+
+  test('Level 3 opted out (localBackupsOnly): nothing reaches the object store', () => {
+    const objects = synthLevel(PRODUCTION, { datastores: { localBackupsOnly: true } });
+    const e = evaluatorFor(PRODUCTION, objects);
+    expect(e.matrix(involvingMerlai).filter((f) => f.includes('object-store'))).toEqual([]);
+  });
+
+  test('a store elsewhere: the example address is closed, the new one open to the backups and PostgreSQL', () => {
+    // The API server at its own address, so Level 2's default (any host on 443 and 6443) does not
+    // mask what the object-store rule opens.
+    const objects = synthLevel(STAGING, {
+      security: { kubernetesApiServer: TEST_CLUSTER_FACTS.kubernetesApiServer },
+      datastores: { objectStore: { ...store, endpointUrl: 'https://10.99.0.5', cidr: '10.99.0.0/24' } },
+    });
+    const elsewhere: ModelEndpoint = {
+      kind: 'address',
+      name: 'minio',
+      ip: '10.99.0.5',
+      ports: [{ port: 443 }],
+    };
+    const e = evaluatorFor(STAGING, objects, [elsewhere]);
+    const flows = e.matrix(involvingMerlai).filter((f) => /object-store|minio/.test(f));
+    expect(flows).toEqual([
+      'backup -> minio:443/TCP',
+      'postgres-1 -> minio:443/TCP',
+      'postgres-2 -> minio:443/TCP',
+    ]);
   });
 });
 

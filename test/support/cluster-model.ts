@@ -6,7 +6,7 @@ import type { KubeObject } from './synth';
 /**
  * A small cluster around one Merlai level, for the reachability tests: the ingress controller,
  * the cluster DNS, Prometheus, the two datastore operators, a pod of another team, an address on
- * the internet and the API server's endpoint — plus Merlai's own pods.
+ * the internet, the API server's endpoint and the backups' object store — plus Merlai's own pods.
  *
  * Merlai's pods carry the labels the synthesized workloads give them (the API's Deployment, and
  * the datastores' StatefulSets, CronJob, CloudNativePG `Cluster` and `RedisReplication` with the
@@ -65,6 +65,14 @@ export const SURROUNDINGS: readonly ModelEndpoint[] = [
       { port: 53, protocol: 'UDP' },
       { port: 53, protocol: 'TCP' },
     ],
+  },
+  // The backups' object store outside the cluster: the example target of main.ts (198.51.100.20/32,
+  // HTTPS), also listening on 80 and 9000, which nothing may use.
+  {
+    kind: 'address',
+    name: 'object-store',
+    ip: '198.51.100.20',
+    ports: [{ port: 443 }, { port: 80 }, { port: 9000 }],
   },
 ];
 

@@ -13,9 +13,22 @@ export function distObjects(level: AvailabilityLevel): KubeObject[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as KubeObject);
 }
 
-/** The (single) container of a CronJob's pod template. */
+/** The main container of a CronJob's pod template (the one after its init containers). */
 export function cronJobContainer(objects: KubeObject[], name: string): KubeObject {
   return find(objects, 'CronJob', name).spec.jobTemplate.spec.template.spec.containers[0];
+}
+
+/** Every container of a CronJob's pod, in the order they run: init containers, then the main one. */
+export function cronJobSteps(objects: KubeObject[], name: string): KubeObject[] {
+  const pod = find(objects, 'CronJob', name).spec.jobTemplate.spec.template.spec;
+  return [...(pod.initContainers ?? []), ...pod.containers];
+}
+
+/** The container of a CronJob's pod with this name (init or main); fails when there is none. */
+export function cronJobStep(objects: KubeObject[], name: string, container: string): KubeObject {
+  const found = cronJobSteps(objects, name).find((c) => c.name === container);
+  if (!found) throw new Error(`CronJob ${name} has no container ${container}`);
+  return found;
 }
 
 /**

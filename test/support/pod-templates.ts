@@ -35,6 +35,11 @@ export const KINDS_WITHOUT_PODS = new Set([
   'PrometheusRule',
   'ScheduledBackup', // CloudNativePG runs backups inside the instance pods
   'Backup',
+  // Barman Cloud plugin: configuration only; the plugin injects its sidecar `plugin-barman-cloud` into
+  // the instance pods with a "restricted" security context (plugin-barman-cloud
+  // internal/cnpgi/operator/lifecycle.go: non-root, no privilege escalation, read-only root, ALL
+  // capabilities dropped, RuntimeDefault seccomp).
+  'ObjectStore',
   'ExternalSecret',
   'SealedSecret',
   'LimitRange',

@@ -32,10 +32,11 @@ export interface PostgresServer {
 }
 
 /**
- * Starts PostgreSQL in a temporary directory: `initdb`, then `pg_ctl start` on 127.0.0.1.
+ * Starts PostgreSQL in a temporary directory: `initdb`, then `pg_ctl start` on 127.0.0.1; without
+ * `durable`, with fsync and full-page writes off (faster, for tests whose timings do not matter).
  * PostgreSQL refuses to run as root, so under root (CI containers) the server runs as `postgres`.
  */
-export function startPostgres(port: number): PostgresServer {
+export function startPostgres(port: number, settings: { durable?: boolean } = {}): PostgresServer {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'merlai-pg-'));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -60,7 +61,8 @@ export function startPostgres(port: number): PostgresServer {
     '--no-locale',
     '--no-sync',
   ]);
-  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off`;
+  // Durable (fsync, full-page writes) when timings matter, as the restore drill's figures do.
+  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}${settings.durable ? '' : ' -c fsync=off -c full_page_writes=off'}`;
   try {
     run('pg_ctl', [
       '--pgdata',

@@ -8,6 +8,7 @@ import {
   type MerlaiLevelChart,
   type MerlaiLevelChartProps,
 } from '../../lib';
+import { exampleObjectStore } from '../../main';
 
 /** A Kubernetes object as synthesized. */
 export type KubeObject = {
@@ -48,6 +49,8 @@ export function levelChart(
   rawFacts = false,
 ): MerlaiLevelChart {
   const profile = LEVEL_PROFILES[level];
+  // Levels 2 and 3 get the shipped charts' example object store (main.ts), as `dist/` does,
+  // unless the props give one or opt out with `localBackupsOnly`.
   const withFacts: MerlaiLevelChartProps =
     rawFacts || !profile.apiServerCidrRequired
       ? props
@@ -56,7 +59,12 @@ export function levelChart(
           api: { storageClassName: TEST_CLUSTER_FACTS.storageClassName, ...props.api },
           security: { kubernetesApiServer: TEST_CLUSTER_FACTS.kubernetesApiServer, ...props.security },
         };
-  return new CHARTS[level](Testing.app(), profile.chartId, withFacts);
+  const d = withFacts.datastores;
+  const withStore =
+    level !== AvailabilityLevel.DEVELOPMENT && d?.objectStore === undefined && d?.localBackupsOnly !== true
+      ? { ...withFacts, datastores: { ...d, objectStore: exampleObjectStore(level) } }
+      : withFacts;
+  return new CHARTS[level](Testing.app(), profile.chartId, withStore);
 }
 
 /** The objects one level synthesizes. */
