@@ -10,13 +10,13 @@ import {
   type MerlaiSecurityProps,
   POD_SECURITY_VERSION,
 } from '../lib';
-import { APP_NAMESPACE, clusterModel, pod } from './support/cluster-model';
+import { APP_NAMESPACE, clusterModel, pod } from '../lib/cli/cluster-model';
 import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
 import {
   type ModelEndpoint,
   NetworkPolicyEvaluator,
   type NetworkPolicyObject,
-} from './support/network-policy';
+} from '../lib/cli/network-policy';
 import { find, type KubeObject, LEVELS, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
