@@ -11,12 +11,12 @@ import {
   POD_SECURITY_VERSION,
 } from '../lib';
 import { APP_NAMESPACE, clusterModel, pod } from '../lib/cli/cluster-model';
-import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
 import {
   type ModelEndpoint,
   NetworkPolicyEvaluator,
   type NetworkPolicyObject,
 } from '../lib/cli/network-policy';
+import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
 import { find, type KubeObject, LEVELS, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
