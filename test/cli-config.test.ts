@@ -7,12 +7,15 @@ import { run } from '../lib/cli/command';
 import {
   CONFIG_SCHEMA,
   ConfigError,
+  chartProps,
   DEFAULT_CONFIG,
+  environmentLevel,
   findConfigFile,
   loadConfig,
   parseConfig,
 } from '../lib/cli/config';
 import { readCharts } from '../lib/cli/objects';
+import { AvailabilityLevel } from '../lib/levels';
 import { PROJECT_ROOT } from './support/shared';
 
 const BAD = path.join(__dirname, 'fixtures/config/bad');
@@ -141,9 +144,23 @@ describe('the configuration file', () => {
   });
 
   test('level names and numbers mean the same level', () => {
-    const a = parseConfig('environments: { x: { level: staging } }');
-    const b = parseConfig('environments: { x: { level: 2 } }');
-    expect(synthToObjects(a)).toEqual(synthToObjects(b));
+    const levels = parseConfig(
+      'environments: { a: { level: 1 }, b: { level: development }, c: { level: 3 }, d: { level: production } }',
+    ).environments;
+    expect(Object.values(levels).map(environmentLevel)).toEqual([
+      AvailabilityLevel.DEVELOPMENT,
+      AvailabilityLevel.DEVELOPMENT,
+      AvailabilityLevel.PRODUCTION,
+      AvailabilityLevel.PRODUCTION,
+    ]);
+    // Only the keys a team sets reach the props: the level table supplies the rest.
+    expect(chartProps(parseConfig('environments: { x: { level: 2 } }').environments.x)).toEqual({});
+    expect(
+      chartProps(
+        parseConfig("environments: { x: { level: 2, api: { image: { repository: r/m, tag: '2' } } } }")
+          .environments.x,
+      ),
+    ).toEqual({ api: { image: 'r/m:2' } });
   });
 
   test('found by --config, then MERLAI_CONFIG, then ./merlai.config.yaml', () => {

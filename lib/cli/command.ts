@@ -2,10 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { LEVEL_PROFILES } from '../levels';
 import { buildAppFromConfig, synthesize, synthToObjects } from './app';
-import { ConfigError, DEFAULT_CONFIG, findConfigFile, loadConfig, type MerlaiConfig } from './config';
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  environmentLevel,
+  findConfigFile,
+  loadConfig,
+  type MerlaiConfig,
+} from './config';
 import { differs, diffOutputs, formatJson, formatMarkdown, formatText } from './diff';
-import { picture, toDot, toMermaid } from './graph';
+import { dotHash, picture, toDot, toMermaid } from './graph';
 import { type KubeObject, parseObjects, readCharts } from './objects';
 import { formatSummary, summarize } from './summary';
 
@@ -73,7 +81,8 @@ ${CONFIG_HELP}
 
 Draws one chart: workloads, Services, Ingress, datastores, and the connections the network
 policies allow. FILE.svg is drawn with Graphviz dot; without dot, Mermaid text is written to
-FILE.mmd instead. FILE.dot writes the DOT source, FILE.mmd the Mermaid text.
+FILE.mmd instead. FILE.dot writes the DOT source, FILE.mmd the Mermaid text. $MERLAI_DOT names
+another dot program.
   --level N        the chart of level N (when only one chart has that level)
   --chart ID       the chart with that id (file stem), e.g. level3-production
   --out FILE       where to write (required)
@@ -103,15 +112,22 @@ function onlyLevel(charts: Map<string, KubeObject[]>, level: number | undefined)
   return new Map([...charts].filter(([, objects]) => levelOf(objects) === level));
 }
 
-/** The charts of a fresh synth, or of `--from DIR`. */
-function charts(values: { config?: string; from?: string }, io: Io): Map<string, KubeObject[]> {
+/** The charts of a fresh synth (only the environments of `level`, when given), or of `--from DIR`. */
+function charts(
+  values: { config?: string; from?: string },
+  io: Io,
+  level?: number,
+): Map<string, KubeObject[]> {
   if (values.from) {
     const dir = path.resolve(io.cwd, values.from);
     if (!existsSync(dir)) throw new UsageError(`--from ${values.from}: no such folder`);
-    return readCharts(dir);
+    return onlyLevel(readCharts(dir), level);
   }
   const { config, file } = configOf(values.config, io);
-  return synthToObjects(config, file);
+  const environments = Object.entries(config.environments).filter(
+    ([, env]) => level === undefined || LEVEL_PROFILES[environmentLevel(env)].number === level,
+  );
+  return synthToObjects({ environments: Object.fromEntries(environments) }, file);
 }
 
 /** The base of a diff: an output folder, or the dist/ folder of a git ref. */
@@ -181,7 +197,7 @@ function diffVerb(args: string[], io: Io): number {
   }
   const level = parseLevel(values.level);
   const base = onlyLevel(baseCharts(values.base ?? 'dist', io), level);
-  const head = onlyLevel(charts({ config: values.config }, io), level);
+  const head = charts({ config: values.config }, io, level);
   const d = diffOutputs(base, head);
   io.out(format === 'json' ? formatJson(d) : format === 'markdown' ? formatMarkdown(d) : formatText(d));
   return differs(d) ? 1 : 0;
@@ -202,7 +218,7 @@ function summaryVerb(args: string[], io: Io): number {
   const format = values.format ?? 'text';
   if (!['text', 'json'].includes(format))
     throw new UsageError(`--format is '${format}'; expected text or json`);
-  const selected = onlyLevel(charts(values, io), parseLevel(values.level));
+  const selected = charts(values, io, parseLevel(values.level));
   if (selected.size === 0) throw new UsageError(`no chart of level ${values.level}`);
   const summaries = [...selected].map(([chart, objects]) => summarize(chart, objects));
   io.out(
@@ -211,9 +227,14 @@ function summaryVerb(args: string[], io: Io): number {
   return 0;
 }
 
+/** The Graphviz program: `dot` on the PATH, or `$MERLAI_DOT`. */
+function dotCommand(): string {
+  return process.env.MERLAI_DOT ?? 'dot';
+}
+
 /** Whether Graphviz `dot` runs here. */
 export function haveDot(): boolean {
-  return spawnSync('dot', ['-V'], { encoding: 'utf8' }).status === 0;
+  return spawnSync(dotCommand(), ['-V'], { encoding: 'utf8' }).status === 0;
 }
 
 function graphVerb(args: string[], io: Io): number {
@@ -230,8 +251,8 @@ function graphVerb(args: string[], io: Io): number {
   });
   if (values.help) return help('graph', io);
   if (!values.out) throw new UsageError('graph needs --out FILE (.svg, .dot or .mmd)');
-  const all = charts(values, io);
-  let selected = onlyLevel(all, parseLevel(values.level));
+  const all = charts(values, io, parseLevel(values.level));
+  let selected = all;
   if (values.chart) selected = new Map([...selected].filter(([id]) => id === values.chart));
   if (selected.size !== 1) {
     throw new UsageError(
@@ -256,8 +277,11 @@ function graphVerb(args: string[], io: Io): number {
       );
       return 0;
     }
-    const drawn = spawnSync('dot', ['-Tsvg', '-o', out], { input: toDot(p), encoding: 'utf8' });
+    const dot = toDot(p);
+    const drawn = spawnSync(dotCommand(), ['-Tsvg'], { input: dot, encoding: 'utf8', maxBuffer: 1 << 26 });
     if (drawn.status !== 0) throw new Error(`dot failed: ${drawn.stderr}`);
+    // The source's hash, so a test can tell a stale picture without running Graphviz.
+    writeFileSync(out, drawn.stdout.replace(/(<svg\b)/, `<!-- merlai-cdk8s graph ${dotHash(dot)} -->\n$1`));
   } else {
     throw new UsageError(`--out ${values.out}: expected a .svg, .dot, .mmd or .md file`);
   }

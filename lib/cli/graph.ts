@@ -52,8 +52,9 @@ function workloadOf(pod: string, objects: KubeObject[]): string | undefined {
   const o = objects.find(
     (x) =>
       ['Deployment', 'StatefulSet', 'CronJob', 'Cluster', 'RedisReplication', 'Rollout'].includes(x.kind) &&
-      (x.metadata.labels?.['app.kubernetes.io/component'] === component ||
-        x.spec?.template?.metadata?.labels?.['app.kubernetes.io/component'] === component),
+      [x.metadata.labels, x.spec?.template?.metadata?.labels, x.spec?.inheritedMetadata?.labels].some(
+        (labels) => labels?.['app.kubernetes.io/component'] === component,
+      ),
   );
   return o ? `${o.kind}/${o.metadata.name}` : undefined;
 }
@@ -143,17 +144,28 @@ export function picture(chart: string, objects: KubeObject[]): Picture {
     const m = /^(\S+) -> (\S+):(\S+)$/.exec(f);
     if (!m) continue;
     const key = `${m[1]}\t${m[2]}`;
-    ports.set(key, [...(ports.get(key) ?? []), m[3].replace('/TCP', '')]);
+    ports.set(key, [...(ports.get(key) ?? []), m[3]]);
   }
   for (const [key, list] of ports) {
     const [from, to] = key.split('\t');
     for (const end of [from, to]) {
       if (!nodes.has(end)) {
         if (EXTERNAL[end]) nodes.set(end, { id: end, label: EXTERNAL[end], shape: 'box', inside: false });
+        else if (end.includes('/'))
+          nodes.set(end, { id: end, label: `addresses ${end}`, shape: 'box', inside: false });
         else addPod(end);
       }
     }
-    edges.push({ from, to, label: list.join(' '), kind: 'flow' });
+    // "53/TCP 53/UDP 5432/TCP" → "53 TCP+UDP, 5432"
+    const byPort = new Map<string, string[]>();
+    for (const entry of list) {
+      const [port, protocol = 'TCP'] = entry.split('/');
+      byPort.set(port, [...(byPort.get(port) ?? []), protocol]);
+    }
+    const label = [...byPort]
+      .map(([port, protocols]) => (protocols.join() === 'TCP' ? port : `${port} ${protocols.join('+')}`))
+      .join(', ');
+    edges.push({ from, to, label, kind: 'flow' });
   }
   const title = `${chart}${summary.level ? ` (Level ${summary.level})` : ''}: namespace ${ns}`;
   return { title, nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)), edges };
@@ -182,7 +194,7 @@ export function toDot(p: Picture): string {
     body.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}, ${style}];`);
   }
   const head = [
-    `  label=${q(`${p.title}\\nblack: routing; green: connections the network policies allow (ports)`)};`,
+    `  label=${q(`${p.title}\nblack: routing; green: connections the network policies allow (ports)`)};`,
     '  labelloc=t; rankdir=LR; fontname="Helvetica"; fontsize=12;',
     '  node [fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=9];',
   ];

@@ -1,7 +1,12 @@
 import { LEVEL_PROFILES, type LevelProfile, monthlyErrorBudgetMinutes } from '../levels';
 import { parseQuantity } from '../quantity';
-import { clusterModel } from './cluster-model';
-import { NetworkPolicyEvaluator, type NetworkPolicyObject } from './network-policy';
+import { clusterModel, type MerlaiPod } from './cluster-model';
+import {
+  type ListeningPort,
+  type ModelEndpoint,
+  NetworkPolicyEvaluator,
+  type NetworkPolicyObject,
+} from './network-policy';
 import type { Json, KubeObject } from './objects';
 
 /** Requests and limits in cores and bytes. */
@@ -224,9 +229,38 @@ function levelOf(objects: KubeObject[]): LevelProfile | undefined {
   return Object.values(LEVEL_PROFILES).find((p) => String(p.number) === n);
 }
 
+/**
+ * Address endpoints for the ranges egress rules name (a managed database's CIDR, say), so flows to
+ * them show; the whole internet (`0.0.0.0/0`) is the model's own `internet` address already.
+ */
+function ipBlockEndpoints(objects: KubeObject[]): ModelEndpoint[] {
+  const ranges = new Map<string, ListeningPort[]>();
+  for (const p of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+    for (const rule of p.spec?.egress ?? []) {
+      for (const peer of rule.to ?? []) {
+        const cidr: string | undefined = peer.ipBlock?.cidr;
+        if (!cidr || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr) || cidr.endsWith('/0')) continue;
+        const ports = (rule.ports ?? [])
+          .filter((x: Json) => typeof x.port === 'number')
+          .map((x: Json) => ({ port: x.port, protocol: x.protocol ?? 'TCP' }));
+        ranges.set(cidr, [...(ranges.get(cidr) ?? []), ...ports]);
+      }
+    }
+  }
+  return [...ranges].map(([cidr, ports]) => {
+    const [a, b, c, d] = cidr.split('/')[0].split('.').map(Number);
+    const prefix = Number(cidr.split('/')[1]);
+    // An address inside the range: the network address plus one (the range itself for a /32).
+    const ip = prefix >= 31 ? `${a}.${b}.${c}.${d}` : `${a}.${b}.${c}.${d + 1}`;
+    return { kind: 'address', name: cidr, ip, ports } as ModelEndpoint;
+  });
+}
+
 /** The flows the network policies allow to or from Merlai's pods, replicas of one workload folded. */
 export function allowedFlows(objects: KubeObject[], profile: LevelProfile, namespace: string): string[] {
-  const model = clusterModel(objects, profile, [], namespace);
+  const full = clusterModel(objects, profile, ipBlockEndpoints(objects), namespace);
+  // Pods the model only assumes (a datastore this chart does not deploy, e.g. an external one) are left out.
+  const model = { ...full, endpoints: full.endpoints.filter((e) => !(e as MerlaiPod).assumed) };
   const merlai = new Set(
     model.endpoints
       .filter((e) => e.kind === 'pod' && e.namespace === namespace && e.name !== 'stray')
