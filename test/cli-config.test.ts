@@ -13,6 +13,7 @@ import {
   findConfigFile,
   loadConfig,
   parseConfig,
+  validateConfig,
 } from '../lib/cli/config';
 import { readCharts } from '../lib/cli/objects';
 import { AvailabilityLevel } from '../lib/levels';
@@ -93,6 +94,7 @@ describe('bad configuration files', () => {
 describe('the configuration file', () => {
   test('without one, the output is byte for byte the committed dist/ (today three levels)', () => {
     const out = path.join(tmp, 'dist');
+    expect(validateConfig(JSON.parse(JSON.stringify(DEFAULT_CONFIG)))).toEqual(DEFAULT_CONFIG);
     synthesize(out, true, (dir) => buildAppFromConfig(dir, DEFAULT_CONFIG));
     expect(readTree(out)).toEqual(readTree(path.join(PROJECT_ROOT, 'dist')));
   });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import type {
   ApiAutoscalingOverrides,
@@ -63,12 +63,21 @@ export interface MerlaiConfig {
   readonly environments: { readonly [chartId: string]: EnvironmentConfig };
 }
 
-/** Today's three levels: what the app synthesizes without a configuration file. */
+/**
+ * Today's three levels: what the app synthesizes without a configuration file (`main.ts`'s
+ * `buildApp`, byte for byte: a test compares them). The hosts are written out, as a team's file would.
+ */
 export const DEFAULT_CONFIG: MerlaiConfig = {
   environments: {
     [LEVEL_PROFILES[AvailabilityLevel.DEVELOPMENT].chartId]: { level: 1 },
-    [LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId]: { level: 2 },
-    [LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId]: { level: 3 },
+    [LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId]: {
+      level: 2,
+      api: { ingress: { host: 'merlai-staging.example.com' } },
+    },
+    [LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId]: {
+      level: 3,
+      api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } },
+    },
   },
 };
 
@@ -359,8 +368,17 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-const validate = ajv.compile<MerlaiConfig>(CONFIG_SCHEMA);
+let compiled: ValidateFunction<MerlaiConfig> | undefined;
+/** The schema's validator, compiled on first use (commands that read no file never pay for it). */
+function validator(): ValidateFunction<MerlaiConfig> {
+  compiled ??= new Ajv({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    verbose: true,
+  }).compile<MerlaiConfig>(CONFIG_SCHEMA);
+  return compiled;
+}
 
 function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
@@ -431,6 +449,7 @@ function describe(e: ErrorObject, root: unknown): string | undefined {
 
 /** Checks parsed YAML against the schema; throws a `ConfigError` listing every problem. */
 export function validateConfig(data: unknown, file = DEFAULT_CONFIG_FILE): MerlaiConfig {
+  const validate = validator();
   if (validate(data)) return data;
   const errors = validate.errors ?? [];
   // Inside an anyOf (the image), report the anyOf itself in one line, not each branch.
