@@ -169,6 +169,37 @@ describe('the semantic diff', () => {
     expect(resized('1Ti').immutable).toBeUndefined();
   });
 
+  test.each([
+    ['Service', { spec: { clusterIP: '10.0.0.1' } }, { spec: { clusterIP: '10.0.0.2' } }, 'spec.clusterIP'],
+    [
+      'Job',
+      { spec: { template: { spec: { containers: [{ name: 'a', image: 'x:1' }] } } } },
+      { spec: { template: { spec: { containers: [{ name: 'a', image: 'x:2' }] } } } },
+      'spec.template.spec.containers[a].image',
+    ],
+    [
+      'StatefulSet',
+      { spec: { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { storageClassName: 'a' } }] } },
+      { spec: { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { storageClassName: 'b' } }] } },
+      'spec.volumeClaimTemplates[0].spec.storageClassName',
+    ],
+    [
+      'PersistentVolumeClaim',
+      { spec: { accessModes: ['ReadWriteOnce'] } },
+      { spec: { accessModes: ['ReadWriteMany'] } },
+      'spec.accessModes',
+    ],
+  ])('%s: %j → %j changes an immutable field', (kind, before, after, field) => {
+    const wrap = (o: object) => ({ apiVersion: 'v1', kind, metadata: { name: 'x' }, ...o }) as KubeObject;
+    expect(diffObject(wrap(before), wrap(after))).toEqual([
+      expect.objectContaining({ path: field, immutable: expect.any(String) }),
+    ]);
+    // The same field of a kind that allows the change is not flagged.
+    const other = (o: object) =>
+      ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, ...o }) as KubeObject;
+    expect(diffObject(other(before), other(after))[0].immutable).toBeUndefined();
+  });
+
   test('scalars and plain lists compare as values', () => {
     expect(diffValues({ a: [1, 2], b: 'x' }, { a: [2, 1], b: 'x' })).toEqual([
       { path: 'a', old: [1, 2], new: [2, 1] },

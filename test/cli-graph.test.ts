@@ -37,6 +37,17 @@ describe('the README pictures', () => {
   );
 });
 
+describe('the freshness check', () => {
+  test('fails for a picture of other objects: a changed replica count changes the hash', () => {
+    const objects = JSON.parse(JSON.stringify(DIST.get('level2-staging')!));
+    objects.find((o: { kind: string }) => o.kind === 'Deployment').spec.replicas = 3;
+    const svg = readFileSync(path.join(PROJECT_ROOT, 'docs', 'level2-staging.svg'), 'utf8');
+    expect(svg).not.toContain(
+      `<!-- merlai-cdk8s graph ${dotHash(toDot(picture('level2-staging', objects)))} -->`,
+    );
+  });
+});
+
 describe('the picture of a level', () => {
   test('Level 3: Ingress → Service → API, datastores, and the flows the policies allow', () => {
     const p = picture('level3-production', DIST.get('level3-production')!);
