@@ -99,6 +99,7 @@ describe('merlai-cdk8s diff against the committed dist/', () => {
     // A git ref's dist/ reads as the same objects as the folder (committed with the last change).
     const head = cli(['diff', '--base', 'HEAD', '--level', '1', '--format', 'markdown']);
     expect(head.err).toBe('');
+    expect(head.out).toMatch(/^### merlai-cdk8s diff\n/);
   });
 
   test('bad usage is exit code 2 with what is valid', () => {
