@@ -1,8 +1,19 @@
 import { App, YamlOutputType } from 'cdk8s';
-import { Level1DevChart, Level2StagingChart, Level3ProductionChart } from './lib';
+import { Level1DevChart, Level2StagingChart, Level3ProductionChart, type MerlaiLevelChartProps } from './lib';
 import { buildAppFromConfig, synthesize as synthesizeApp } from './lib/cli/app';
 import { findConfigFile, loadConfig } from './lib/cli/config';
 import { AvailabilityLevel, LEVEL_PROFILES } from './lib/levels';
+
+/**
+ * The cluster facts Level 3 takes from the user, with example values for the shipped chart: set
+ * yours. `kubernetesApiServer.cidr`: the endpoints of `kubectl get endpoints kubernetes -n default`
+ * (here a /24 standing for an EKS cluster's control-plane subnet); `storageClassName`: a
+ * ReadWriteMany class (here EFS CSI's `efs-sc` on EKS; `azurefile-csi` on AKS, `standard-rwx` on GKE).
+ */
+export const LEVEL3_CLUSTER_FACTS = {
+  api: { storageClassName: 'efs-sc' },
+  security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
+} as const satisfies MerlaiLevelChartProps;
 
 /** Builds the app: one chart per availability level, written to `<outdir>/<level>.k8s.yaml`. */
 export function buildApp(outdir: string): App {
@@ -13,7 +24,7 @@ export function buildApp(outdir: string): App {
   });
   new Level1DevChart(app, LEVEL_PROFILES[AvailabilityLevel.DEVELOPMENT].chartId);
   new Level2StagingChart(app, LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId);
-  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId);
+  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId, LEVEL3_CLUSTER_FACTS);
   return app;
 }
 

@@ -18,7 +18,6 @@ import {
   type AvailabilityLevel,
   type LevelProfile,
   levelProfile,
-  type PlacementProfile,
   type ProbeTimings,
 } from './levels';
 import { parseQuantity } from './quantity';
@@ -163,8 +162,10 @@ export interface MerlaiApiOptions {
   /** @default - no Ingress */
   readonly ingress?: ApiIngressOptions;
   /**
-   * StorageClass of the `/app/data` and `/app/models` claims (Levels 2 and 3).
-   * @default - the cluster's default StorageClass
+   * StorageClass of the `/app/data` and `/app/models` claims (Levels 2 and 3). Required where the
+   * claims are ReadWriteMany (Level 3): a class that provides it, e.g. `efs-sc` (EKS),
+   * `azurefile-csi` (AKS), `standard-rwx` (GKE Filestore), `cephfs`, an NFS class.
+   * @default - Level 2: the cluster's default StorageClass; Level 3: none, an error
    */
   readonly storageClassName?: string;
   /** @default '10Gi' */
@@ -346,7 +347,7 @@ export class MerlaiApi extends Construct {
             automountServiceAccountToken: false,
             priorityClassName: props.priorityClassName,
             terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
-            ...(profile.placement ? this.placement(profile.placement) : {}),
+            ...this.placement(profile),
             securityContext: {
               ...restrictedPodSecurityContext(API_UID),
               fsGroupChangePolicy: 'OnRootMismatch',
@@ -640,10 +641,26 @@ export class MerlaiApi extends Construct {
    * Spreads each revision's pods evenly over zones and nodes (`matchLabelKeys` keeps a rollout's
    * new pods from piling up where the old ones leave room), and prefers nodes without an API pod.
    * The anti-affinity is preferred, not required: required, every rollout's surge pod and every
-   * blue-green preview pod would need a node of its own.
+   * blue-green preview pod would need a node of its own. Pods that share ReadWriteOnce claims
+   * (Level 2) are instead kept on one node by a required pod affinity: elsewhere they could not
+   * mount the claims (Multi-Attach) and the rollout would hang.
    */
-  private placement(p: PlacementProfile): Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'> {
+  private placement(profile: LevelProfile): Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'> {
     const labelSelector = { matchLabels: this.selectorLabels };
+    const hostname = 'kubernetes.io/hostname';
+    if (profile.persistentStorage && profile.claimAccessMode === ACCESS_MODE_SINGLE_NODE) {
+      // The first pod matches no pod yet: the scheduler then places it anywhere (a pod matching its
+      // own affinity term), and every later pod joins it.
+      return {
+        affinity: {
+          podAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: hostname, labelSelector }],
+          },
+        },
+      };
+    }
+    const p = profile.placement;
+    if (!p) return {};
     // Deployments label pods with `pod-template-hash`, Argo Rollouts with `rollouts-pod-template-hash`;
     // the scheduler ignores a key the pod does not have.
     const matchLabelKeys = ['pod-template-hash', 'rollouts-pod-template-hash'];
@@ -656,12 +673,13 @@ export class MerlaiApi extends Construct {
                 topologyKey: 'topology.kubernetes.io/zone',
                 maxSkew: p.zoneMaxSkew,
                 whenUnsatisfiable: p.zoneWhenUnsatisfiable ?? 'ScheduleAnyway',
+                nodeTaintsPolicy: p.zoneNodeTaintsPolicy,
                 labelSelector,
                 matchLabelKeys,
               },
             ]),
         {
-          topologyKey: 'kubernetes.io/hostname',
+          topologyKey: hostname,
           maxSkew: p.hostnameMaxSkew,
           whenUnsatisfiable: p.hostnameWhenUnsatisfiable,
           labelSelector,
@@ -673,7 +691,7 @@ export class MerlaiApi extends Construct {
           preferredDuringSchedulingIgnoredDuringExecution: [
             {
               weight: p.hostnameAntiAffinityWeight,
-              podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector },
+              podAffinityTerm: { topologyKey: hostname, labelSelector },
             },
           ],
         },
@@ -718,6 +736,22 @@ export class MerlaiApi extends Construct {
         prop: 'modelsStorageSize',
       },
     ];
+    const accessMode = profile.claimAccessMode ?? ACCESS_MODE_SINGLE_NODE;
+    if (props.storageClassName !== undefined)
+      requireDnsSubdomain(this, 'storageClassName', props.storageClassName);
+    if (
+      profile.persistentStorage &&
+      accessMode === ACCESS_MODE_SHARED &&
+      props.storageClassName === undefined
+    ) {
+      invalidProp(
+        this,
+        TYPE,
+        'storageClassName',
+        undefined,
+        `Level ${profile.number}'s API pods on several nodes share the ${accessMode} claims of /app/data and /app/models, and the default StorageClass of EKS, GKE and AKS is ReadWriteOnce only: name a ReadWriteMany class, e.g. 'efs-sc' (EKS, EFS CSI), 'azurefile-csi' (AKS), 'standard-rwx' (GKE Filestore), 'cephfs' (Rook) or an NFS provisioner's class ('kubectl get storageclass')`,
+      );
+    }
     const durable = claims.map(({ name, mountPath, size, prop }): ApiVolumeMount => {
       requirePositiveQuantity(this, TYPE, prop, size);
       if (!profile.persistentStorage) {
@@ -728,15 +762,13 @@ export class MerlaiApi extends Construct {
         metadata: { name: claimName, labels: this.selectorLabels },
         spec: {
           // Several API pods share the claims: one node at Level 2, many nodes at Level 3.
-          accessModes: [profile.number >= 3 ? ACCESS_MODE_SHARED : ACCESS_MODE_SINGLE_NODE],
+          accessModes: [accessMode],
           storageClassName: props.storageClassName,
           resources: { requests: { storage: q(size) } },
         },
       });
       return { name, mountPath, readOnly: false, volume: { persistentVolumeClaim: { claimName } } };
     });
-    if (props.storageClassName !== undefined)
-      requireDnsSubdomain(this, 'storageClassName', props.storageClassName);
     return [...scratch, ...durable];
   }
 

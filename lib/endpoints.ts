@@ -32,6 +32,12 @@ export interface DatastoreEndpoint {
   readonly operator?: {
     readonly namespace: string;
     readonly podLabels: { readonly [key: string]: string };
+    /**
+     * Labels of the operator's pods as other installs set them (each set is one more peer), e.g.
+     * the kustomize manifests' labels beside the Helm chart's.
+     * @default - none
+     */
+    readonly alternativePodLabels?: ReadonlyArray<{ readonly [key: string]: string }>;
     readonly ports: number[];
   };
   /**

@@ -48,9 +48,11 @@ export interface MerlaiLevelChartProps {
    */
   readonly observability?: MerlaiObservabilityOptions;
   /**
-   * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, API server).
-   * @default - ingress-nginx, cluster DNS in kube-system, `monitoring` where the level is monitored,
-   *   `DEFAULT_KUBERNETES_API_SERVER`
+   * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, NodeLocal
+   * DNSCache, API server). Level 3 requires `kubernetesApiServer`: the address range of
+   * `kubectl get endpoints kubernetes -n default`.
+   * @default - ingress-nginx, cluster DNS in kube-system and NodeLocal DNSCache at 169.254.20.10,
+   *   `monitoring` where the level is monitored, `DEFAULT_KUBERNETES_API_SERVER` at Levels 1 and 2
    */
   readonly security?: MerlaiSecurityOptions;
   /**
@@ -107,7 +109,8 @@ export class MerlaiLevelChart extends Chart {
     }
     this.security = new MerlaiSecurity(this, 'security', {
       monitoringNamespace: profile.monitoring ? 'monitoring' : undefined,
-      kubernetesApiServer: DEFAULT_KUBERNETES_API_SERVER,
+      // Level 3 takes the API server's address from the user only (an error names the prop).
+      kubernetesApiServer: profile.apiServerCidrRequired ? undefined : DEFAULT_KUBERNETES_API_SERVER,
       ...props.security,
       api: this.api,
       endpoints: this.datastores.endpoints,

@@ -83,6 +83,13 @@ export interface PlacementProfile {
   readonly zoneMaxSkew?: number;
   /** `whenUnsatisfiable` of the zone spread: `DoNotSchedule` or `ScheduleAnyway`. */
   readonly zoneWhenUnsatisfiable?: string;
+  /**
+   * `nodeTaintsPolicy` of the zone spread. `Honor` leaves tainted nodes (a dead zone's
+   * `node.kubernetes.io/unreachable` nodes, cordoned ones) out of the skew the pod must satisfy;
+   * Kubernetes' default `Ignore` counts them, so with `DoNotSchedule` the replacements of a lost
+   * zone's pods would stay Pending. Beta and on by default since Kubernetes 1.26.
+   */
+  readonly zoneNodeTaintsPolicy?: 'Honor' | 'Ignore';
   /** `maxSkew` of the spread over `kubernetes.io/hostname`. */
   readonly hostnameMaxSkew: number;
   /** `whenUnsatisfiable` of the node spread. */
@@ -122,6 +129,17 @@ export interface LevelProfile {
   readonly resources: ResourceProfile;
   /** Whether `/app/data` and `/app/models` are PersistentVolumeClaims (Level 2 up) or emptyDirs. */
   readonly persistentStorage: boolean;
+  /**
+   * Access mode of those claims, which every API pod shares. `ReadWriteOnce`: one node mounts them,
+   * so the pods are kept on one node (required pod affinity). `ReadWriteMany`: pods on any node,
+   * from a StorageClass the user must name (the big clouds' default classes are ReadWriteOnce only).
+   */
+  readonly claimAccessMode?: 'ReadWriteOnce' | 'ReadWriteMany';
+  /**
+   * Whether the network policies reach the Kubernetes API server only at an address range the user
+   * states (no default: `0.0.0.0/0` would open the port to any internet host).
+   */
+  readonly apiServerCidrRequired: boolean;
   /** PodDisruptionBudget `minAvailable`; undefined for no budget. */
   readonly pdbMinAvailable?: number;
   /**
@@ -173,6 +191,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     readiness: { ...GUIDE_READINESS, ...KUBERNETES_PROBE_DEFAULTS },
     resources: { cpuRequest: '100m', memoryRequest: '256Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
     persistentStorage: false,
+    apiServerCidrRequired: false,
     // 99 % allows a dev cluster's drain to stop the single pod; a rollout never does (maxUnavailable 0).
     minReadyApiPods: 0,
     requirePinnedImage: false,
@@ -213,11 +232,15 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     readiness: { ...GUIDE_READINESS, ...KUBERNETES_PROBE_DEFAULTS },
     resources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
     persistentStorage: true,
+    claimAccessMode: 'ReadWriteOnce',
+    // A staging cluster's API server, reached on 443 or 6443 at any address by default.
+    apiServerCidrRequired: false,
     pdbMinAvailable: 1,
     minReadyApiPods: 1,
-    // No placement rules: the guide's staging is a single-node cluster, and its two pods share
-    // ReadWriteOnce claims, which only pods on one node can mount (anti-affinity would leave the
-    // second pod stuck on a Multi-Attach error on a multi-node cluster).
+    // No spreading: the guide's staging is a single-node cluster, and its two pods share
+    // ReadWriteOnce claims, which only pods on one node can mount. On a multi-node cluster a
+    // required pod affinity keeps them together (`claimAccessMode`); anti-affinity would leave the
+    // second pod stuck on a Multi-Attach error.
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
     monitoring: true,
@@ -254,6 +277,8 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     readiness: { ...GUIDE_READINESS, timeoutSeconds: 3, failureThreshold: 3 },
     resources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
     persistentStorage: true,
+    claimAccessMode: 'ReadWriteMany',
+    apiServerCidrRequired: true,
     pdbMinAvailable: 2,
     minReadyApiPods: 2,
     placement: {
@@ -261,6 +286,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       // node) rather than pile into one zone. Nodes are many: spreading over them is a preference.
       zoneMaxSkew: 1,
       zoneWhenUnsatisfiable: 'DoNotSchedule',
+      zoneNodeTaintsPolicy: 'Honor',
       hostnameMaxSkew: 1,
       hostnameWhenUnsatisfiable: 'ScheduleAnyway',
       hostnameAntiAffinityWeight: 100,

@@ -47,8 +47,20 @@ const OPSTREE_UID = 1000;
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
 export const REDIS_EXPORTER_PORT = 9121;
-/** Share of the container's memory limit Redis may fill before it evicts (the rest: buffers, fragmentation). */
-export const REDIS_MAXMEMORY_SHARE = 0.75;
+/**
+ * Share of the container's memory limit Redis may fill with keys before it evicts. The rest is for
+ * what `maxmemory` does not count and the kernel does: a full resync forks the primary (the child's
+ * copy-on-write pages count in the pod's cgroup), each replica's output buffer holds the writes
+ * made meanwhile (`REDIS_REPLICA_BUFFER_SHARE` each), plus the backlog, fragmentation and the
+ * process itself. At 0.75 a resync under writes could OOM-kill the primary.
+ */
+export const REDIS_MAXMEMORY_SHARE = 0.6;
+/**
+ * Hard limit of one replica's output buffer during a resync, as a share of the memory limit
+ * (`client-output-buffer-limit replica`; Redis's own default, 256 MB, is half of Level 2's pod). A
+ * replica that falls further behind is disconnected and resyncs, rather than the primary dying.
+ */
+export const REDIS_REPLICA_BUFFER_SHARE = 0.05;
 const SENTINEL_RESOURCES: ResourceProfile = {
   cpuRequest: '50m',
   memoryRequest: '64Mi',
@@ -105,7 +117,7 @@ export interface RedisOptions {
    * @default - the level table (3 in replication mode)
    */
   readonly sentinels?: number;
-  /** Requests and limits of each Redis pod; `maxmemory` is 75 % of the memory limit. @default - the level table */
+  /** Requests and limits of each Redis pod; `maxmemory` is 60 % of the memory limit (`REDIS_MAXMEMORY_SHARE`). @default - the level table */
   readonly resources?: ApiResourceOverrides;
   /**
    * Redis image, pinned.
@@ -242,7 +254,8 @@ export class MerlaiRedis extends Construct {
       invalidProp(this, TYPE, 'sentinels', props.sentinels, 'a standalone Redis has no Sentinel: expected 0');
     }
     const resources = resolveResources(this, TYPE, 'resources', props.resources, d.redisResources);
-    this.maxMemoryBytes = Math.floor((parseQuantity(resources.memoryLimit) ?? 0) * REDIS_MAXMEMORY_SHARE);
+    const memoryLimitBytes = parseQuantity(resources.memoryLimit) ?? 0;
+    this.maxMemoryBytes = Math.floor(memoryLimitBytes * REDIS_MAXMEMORY_SHARE);
     const image = requirePinnedImage(
       this,
       TYPE,
@@ -274,7 +287,7 @@ export class MerlaiRedis extends Construct {
         [urlKey]: `redis://:${DEVELOPMENT_PASSWORD}@${host}:${REDIS_PORT}/0`,
       });
     }
-    const config = { name: `${REDIS_NAME}-config`, cache: redisCacheConfig(this.maxMemoryBytes) };
+    const config = { name: `${REDIS_NAME}-config`, cache: redisCacheConfig(memoryLimitBytes) };
 
     if (!replicated) {
       this.endpoint = { port: REDIS_PORT, podLabels: labels };
@@ -289,10 +302,13 @@ export class MerlaiRedis extends Construct {
       port: REDIS_PORT,
       podLabels: crLabels,
       peerPorts: [REDIS_PORT, SENTINEL_PORT],
-      // The operator's Helm chart selects its pod by `name: redis-operator`.
+      // The operator's Helm chart labels its pod `name: redis-operator` (charts/redis-operator
+      // templates/_helpers.tpl selectorLabels), its kustomize manifests `control-plane:
+      // redis-operator` (config/manager/manager.yaml): either install may reach the pods.
       operator: {
         namespace: operatorNamespace,
         podLabels: { name: 'redis-operator' },
+        alternativePodLabels: [{ 'control-plane': 'redis-operator' }],
         ports: [REDIS_PORT, SENTINEL_PORT],
       },
       metricsPort: REDIS_EXPORTER_PORT,
@@ -513,12 +529,18 @@ export class MerlaiRedis extends Construct {
   }
 }
 
-/** The cache settings every mode shares: LRU eviction at `maxmemory`, and nothing written to disk. */
-export function redisCacheConfig(maxMemoryBytes: number): string {
+/**
+ * The cache settings every mode shares, from the container's memory limit: LRU eviction at
+ * `maxmemory`, replica output buffers bounded, and nothing written to disk.
+ */
+export function redisCacheConfig(memoryLimitBytes: number): string {
+  const replicaBuffer = Math.floor(memoryLimitBytes * REDIS_REPLICA_BUFFER_SHARE);
   return [
     '# Merlai cache: evict the least recently used key when full; persist nothing.',
-    `maxmemory ${maxMemoryBytes}`,
+    `# maxmemory ${REDIS_MAXMEMORY_SHARE * 100} % of the memory limit: room for a resync's fork and replica buffers.`,
+    `maxmemory ${Math.floor(memoryLimitBytes * REDIS_MAXMEMORY_SHARE)}`,
     'maxmemory-policy allkeys-lru',
+    `client-output-buffer-limit replica ${replicaBuffer} ${Math.floor(replicaBuffer / 2)} 60`,
     'save ""',
     'appendonly no',
     '',

@@ -21,23 +21,37 @@ const TYPE = 'MerlaiSecurity';
 export interface KubernetesApiServer {
   /**
    * Address range of the API server's endpoints (`kubectl get endpoints kubernetes -n default`),
-   * e.g. `172.18.0.2/32`. Most network plugins evaluate policies after the Service address
-   * (`10.96.0.1:443`) has been translated to these endpoints.
+   * e.g. `172.18.0.2/32`, or the control plane's subnet when its addresses change (EKS moves its
+   * two endpoint ENIs within the cluster's subnets). Most network plugins evaluate policies after
+   * the Service address (`10.96.0.1:443`) has been translated to these endpoints.
    */
   readonly cidr: string;
   /**
-   * Port of those endpoints.
-   * @default 6443
+   * Ports of those endpoints: 443 on EKS, GKE and AKS, 6443 on kubeadm, kind and k3s.
+   * @default [443, 6443]
    */
-  readonly port?: number;
+  readonly ports?: number[];
 }
 
+/** The ports the API server's endpoints listen on: 443 (EKS, GKE, AKS) and 6443 (kubeadm, kind, k3s). */
+export const KUBERNETES_API_SERVER_PORTS: readonly number[] = [443, 6443];
+
 /**
- * The level charts' API server: any address on the kubeadm/kind port 6443, because the charts cannot
- * know a cluster's control-plane addresses. Narrow it per cluster with the chart's
- * `security.kubernetesApiServer` (the endpoints of `kubectl get endpoints kubernetes -n default`).
+ * The API server of the Level 1 and 2 charts when none is stated: any address on 443 and 6443,
+ * because the charts cannot know a cluster's control-plane addresses. Level 3 takes no default:
+ * state the endpoints (`kubectl get endpoints kubernetes -n default`) in the chart's
+ * `security.kubernetesApiServer`.
  */
-export const DEFAULT_KUBERNETES_API_SERVER: KubernetesApiServer = { cidr: '0.0.0.0/0', port: 6443 };
+export const DEFAULT_KUBERNETES_API_SERVER: KubernetesApiServer = {
+  cidr: '0.0.0.0/0',
+  ports: [...KUBERNETES_API_SERVER_PORTS],
+};
+
+/**
+ * NodeLocal DNSCache's link-local address, as its manifest (`__PILLAR__LOCAL__DNS__`), GKE and the
+ * EKS guides set it. node-local-dns runs on the host network, so no pod selector matches it.
+ */
+export const NODE_LOCAL_DNS_CIDR = '169.254.20.10/32';
 
 /** Cluster facts the network policies depend on; every one has a default that matches common clusters. */
 export interface MerlaiSecurityOptions {
@@ -69,10 +83,20 @@ export interface MerlaiSecurityOptions {
    */
   readonly dnsPodLabels?: { readonly [key: string]: string };
   /**
+   * Address ranges of NodeLocal DNSCache, which pods may query on UDP and TCP 53 besides the
+   * cluster DNS pods. node-local-dns listens on the host network, at a link-local address, so the
+   * DNS pod selector never matches it. In kube-proxy iptables mode it also answers on the kube-dns
+   * Service address without address translation: add that address (`kubectl -n kube-system get
+   * service kube-dns`) when your plugin sees it. `[]` for none.
+   * @default ['169.254.20.10/32'] (`NODE_LOCAL_DNS_CIDR`)
+   */
+  readonly nodeLocalDnsCidrs?: string[];
+  /**
    * The Kubernetes API server, for datastore pods that must reach it (CloudNativePG's instance
-   * manager). Required when an endpoint says `needsApiServer`.
-   * @default - none: an error if a datastore needs the API server (the level charts pass
-   *   `DEFAULT_KUBERNETES_API_SERVER`, any address on 6443, unless told otherwise)
+   * manager). Required when an endpoint says `needsApiServer`; at Level 3 it must be the cluster's
+   * own address range (not `0.0.0.0/0`).
+   * @default - none: an error if a datastore needs the API server (the Level 1 and 2 charts pass
+   *   `DEFAULT_KUBERNETES_API_SERVER`, any address on 443 and 6443, unless told otherwise)
    */
   readonly kubernetesApiServer?: KubernetesApiServer;
   /**
@@ -92,7 +116,6 @@ export interface MerlaiSecurityProps extends MerlaiSecurityOptions {
 }
 
 const DNS_PORT = 53;
-const DEFAULT_API_SERVER_PORT = 6443;
 const DEFAULT_DNS_LABELS = { 'k8s-app': 'kube-dns' };
 
 /** A resolved datastore, checked once so the policies need no further validation. */
@@ -127,7 +150,8 @@ export class MerlaiSecurity extends Construct {
   private readonly api: MerlaiApi;
   private readonly dnsNamespace: string;
   private readonly dnsLabels: { readonly [key: string]: string };
-  private readonly apiServer?: { readonly cidr: string; readonly port: number };
+  private readonly apiServer?: { readonly cidr: string; readonly ports: readonly number[] };
+  private readonly nodeLocalDnsCidrs: readonly string[];
   private readonly monitoringNamespace?: string;
   private readonly backupPodLabels?: { readonly [key: string]: string };
 
@@ -171,15 +195,17 @@ export class MerlaiSecurity extends Construct {
     }
     this.dnsNamespace = requireDnsLabel(this, TYPE, 'dnsNamespace', props.dnsNamespace ?? 'kube-system');
     this.dnsLabels = this.requireLabels('dnsPodLabels', props.dnsPodLabels ?? DEFAULT_DNS_LABELS);
-    if (props.kubernetesApiServer !== undefined) {
-      this.apiServer = {
-        cidr: this.requireCidr('kubernetesApiServer.cidr', props.kubernetesApiServer.cidr),
-        port: this.requirePort(
-          'kubernetesApiServer.port',
-          props.kubernetesApiServer.port ?? DEFAULT_API_SERVER_PORT,
-        ),
-      };
-    }
+    this.nodeLocalDnsCidrs = this.requireRanges(
+      'nodeLocalDnsCidrs',
+      props.nodeLocalDnsCidrs ?? [NODE_LOCAL_DNS_CIDR],
+      {
+        allowEmpty: true,
+        what: 'let pods query any DNS server on port 53',
+        example: NODE_LOCAL_DNS_CIDR,
+      },
+    );
+    if (props.kubernetesApiServer !== undefined)
+      this.apiServer = this.resolveApiServer(props.kubernetesApiServer);
     if (props.endpoints.backupPodLabels !== undefined) {
       this.backupPodLabels = this.requireLabels('endpoints.backupPodLabels', props.endpoints.backupPodLabels);
     }
@@ -232,9 +258,11 @@ export class MerlaiSecurity extends Construct {
       egress.push({ to: [self], ports: tcpPorts(peerPorts) });
     }
     if (e.operator) {
+      const op = e.operator;
+      const labelSets = [op.podLabels, ...(op.alternativePodLabels ?? [])];
       ingress.push({
-        from: [podPeer(ns, e.operator.namespace, e.operator.podLabels)],
-        ports: tcpPorts(e.operator.ports),
+        from: labelSets.map((labels) => podPeer(ns, op.namespace, labels)),
+        ports: tcpPorts(op.ports),
       });
     }
     if (this.monitoringNamespace !== undefined && e.metricsPort !== undefined) {
@@ -243,7 +271,7 @@ export class MerlaiSecurity extends Construct {
     // Replicas and instance managers open connections by Service name: they need the DNS.
     if (peerPorts.length > 0 || e.needsApiServer) egress.push(this.dnsEgress(ns));
     if (e.needsApiServer && this.apiServer) {
-      egress.push({ to: [cidrPeer(this.apiServer.cidr)], ports: [policyPort(this.apiServer.port)] });
+      egress.push({ to: [cidrPeer(this.apiServer.cidr)], ports: tcpPorts(this.apiServer.ports) });
     }
     this.addPolicy(d.key, `merlai-${d.key}-network-policy`, ns, {
       podSelector: { matchLabels: { ...e.podLabels } },
@@ -263,9 +291,13 @@ export class MerlaiSecurity extends Construct {
     return { to: [to], ports: tcpPorts([e.port]) };
   }
 
+  /** The cluster DNS pods, and NodeLocal DNSCache on the node's host network. */
   private dnsEgress(fromNamespace = this.namespace): k8s.NetworkPolicyEgressRule {
     return {
-      to: [podPeer(fromNamespace, this.dnsNamespace, this.dnsLabels)],
+      to: [
+        podPeer(fromNamespace, this.dnsNamespace, this.dnsLabels),
+        ...this.nodeLocalDnsCidrs.map(cidrPeer),
+      ],
       ports: [policyPort(DNS_PORT, NetworkProtocol.UDP), policyPort(DNS_PORT, NetworkProtocol.TCP)],
     };
   }
@@ -359,6 +391,9 @@ export class MerlaiSecurity extends Construct {
     if (e.operator) {
       requireDnsLabel(this, TYPE, `${prop}.operator.namespace`, e.operator.namespace);
       this.requireLabels(`${prop}.operator.podLabels`, e.operator.podLabels);
+      (e.operator.alternativePodLabels ?? []).forEach((labels, i) => {
+        this.requireLabels(`${prop}.operator.alternativePodLabels[${i}]`, labels);
+      });
       if (!Array.isArray(e.operator.ports) || e.operator.ports.length === 0) {
         invalidProp(
           this,
@@ -373,12 +408,16 @@ export class MerlaiSecurity extends Construct {
       });
     }
     if (e.needsApiServer && this.apiServer === undefined) {
+      const level = this.api.profile;
+      const why = level.apiServerCidrRequired
+        ? `Level ${level.number} (${level.environment}) allows the API server only at the address range you state (no 0.0.0.0/0 default), and`
+        : 'without it';
       invalidProp(
         this,
         TYPE,
         'kubernetesApiServer',
         undefined,
-        `the ${key} pods must reach the Kubernetes API server (${prop}.needsApiServer): give the address and port of its endpoints ('kubectl get endpoints kubernetes -n default'), e.g. { cidr: '172.18.0.2/32', port: 6443 }`,
+        `${why} the ${key} pods must reach the Kubernetes API server (${prop}.needsApiServer): set the level chart's 'security.kubernetesApiServer' to the address range of its endpoints, found with 'kubectl get endpoints kubernetes -n default' (e.g. { cidr: '10.0.0.0/24' }; ports default to 443 and 6443)`,
       );
     }
     return { key, endpoint: e, namespace };
@@ -389,6 +428,67 @@ export class MerlaiSecurity extends Construct {
       metadata: { name, namespace, labels: { 'app.kubernetes.io/part-of': 'merlai' } },
       spec,
     });
+  }
+
+  private resolveApiServer(server: KubernetesApiServer): { cidr: string; ports: readonly number[] } {
+    if (typeof server !== 'object' || server === null) {
+      invalidProp(
+        this,
+        TYPE,
+        'kubernetesApiServer',
+        server,
+        "expected { cidr, ports? }, e.g. { cidr: '10.0.0.0/24' }",
+      );
+    }
+    const cidr = this.requireCidr('kubernetesApiServer.cidr', server.cidr);
+    const level = this.api.profile;
+    if (level.apiServerCidrRequired && (parseCidr(cidr)?.prefix ?? 0) === 0) {
+      invalidProp(
+        this,
+        TYPE,
+        'kubernetesApiServer.cidr',
+        cidr,
+        `Level ${level.number} (${level.environment}) allows the API server only at the address range you state, and a /0 range opens its ports to any internet host: give the endpoints of 'kubectl get endpoints kubernetes -n default', e.g. '10.0.0.0/24'`,
+      );
+    }
+    const ports = server.ports ?? [...KUBERNETES_API_SERVER_PORTS];
+    if (!Array.isArray(ports) || ports.length === 0) {
+      invalidProp(
+        this,
+        TYPE,
+        'kubernetesApiServer.ports',
+        ports,
+        'expected the ports of the endpoints, e.g. [443] (EKS, GKE, AKS) or [6443] (kubeadm); leave unset for both',
+      );
+    }
+    ports.forEach((p, i) => {
+      this.requirePort(`kubernetesApiServer.ports[${i}]`, p);
+    });
+    return { cidr, ports };
+  }
+
+  /** Checks a list of CIDRs; a /0 range is refused (`what` it would allow). */
+  private requireRanges(
+    prop: string,
+    ranges: readonly string[],
+    o: { allowEmpty: boolean; what: string; example: string },
+  ): readonly string[] {
+    if (!Array.isArray(ranges) || (!o.allowEmpty && ranges.length === 0)) {
+      invalidProp(this, TYPE, prop, ranges, `expected a list of CIDRs, e.g. ['${o.example}']`);
+    }
+    ranges.forEach((c, i) => {
+      const cidr = this.requireCidr(`${prop}[${i}]`, c);
+      if ((parseCidr(cidr)?.prefix ?? 0) === 0) {
+        invalidProp(
+          this,
+          TYPE,
+          `${prop}[${i}]`,
+          cidr,
+          `a /0 range would ${o.what}; give an address range, e.g. '${o.example}'`,
+        );
+      }
+    });
+    return ranges;
   }
 
   private requirePort(prop: string, port: number): number {

@@ -271,6 +271,7 @@ describe('MerlaiApi in your own chart', () => {
     const chart = new Chart(Testing.app(), 'mine', { namespace: 'team-a', disableResourceNameHashes: true });
     const api = new MerlaiApi(chart, 'api', {
       level: PRODUCTION,
+      storageClassName: 'cephfs',
       image: `registry.example.com/merlai@sha256:${'a'.repeat(64)}`,
       autoscaling: { minReplicas: 4, maxReplicas: 20 },
       resources: { memoryLimit: '2Gi' },
@@ -407,5 +408,82 @@ describe('bad input: the error names the construct path, the prop and the value'
     expect(() => api.addEnv('ENVIRONMENT', EnvValue.fromValue('prod'))).toThrow(
       /\[chart\/merlai-api\] MerlaiApi: 'env\.ENVIRONMENT'/,
     );
+  });
+});
+
+describe('shared claims and placement: where the API pods may mount /app/data and /app/models', () => {
+  /** Whether a pod template keeps every API pod on the node of the others (required hostname affinity on its own labels). */
+  function keptOnOneNode(objects: KubeObject[]): boolean {
+    const template = deployment(objects).spec.template;
+    const terms = template.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+    return terms.some(
+      (t: KubeObject) =>
+        t.topologyKey === 'kubernetes.io/hostname' &&
+        Object.entries(t.labelSelector?.matchLabels ?? {}).every(
+          ([k, v]) => template.metadata.labels[k] === v,
+        ) &&
+        Object.keys(t.labelSelector?.matchLabels ?? {}).length > 0,
+    );
+  }
+
+  // Invariant: several pods sharing a ReadWriteOnce claim must share a node (Multi-Attach otherwise).
+  test.each([
+    ['level 2', STAGING, {}],
+    ['level 2 autoscaled', STAGING, { api: { autoscaling: { minReplicas: 2, maxReplicas: 4 } } }],
+    ['level 2 with three pods', STAGING, { api: { replicas: 3 } }],
+    ['level 3', PRODUCTION, {}],
+  ] as const)('%s: pods sharing ReadWriteOnce claims are kept on one node', (_name, level, props) => {
+    const objects = synthLevel(level, props as never);
+    const claims = apiClaims(objects);
+    expect(claims.length).toBe(2);
+    const rwo = claims.some((c) => c.spec.accessModes.includes('ReadWriteOnce'));
+    expect(keptOnOneNode(objects)).toBe(rwo);
+  });
+
+  test('level 2: ReadWriteOnce claims and a required pod affinity on kubernetes.io/hostname, no spreading', () => {
+    const objects = synthLevel(STAGING);
+    for (const claim of apiClaims(objects)) expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+    const spec = deployment(objects).spec.template.spec;
+    expect(spec.affinity).toEqual({
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { topologyKey: 'kubernetes.io/hostname', labelSelector: deployment(objects).spec.selector },
+        ],
+      },
+    });
+    expect(spec).not.toHaveProperty('topologySpreadConstraints');
+  });
+
+  test('level 3: the ReadWriteMany claims need a StorageClass: an error names the prop and RWX classes', () => {
+    const build = () =>
+      levelChart(PRODUCTION, { security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } } }, true);
+    expect(build).toThrow(
+      /^\[level3-production\/merlai-api\] MerlaiApi: 'storageClassName' is undefined; Level 3's API pods on several nodes share the ReadWriteMany claims .*default StorageClass of EKS, GKE and AKS is ReadWriteOnce only/,
+    );
+    expect(build).toThrow(
+      /'efs-sc' \(EKS.*'azurefile-csi' \(AKS\), 'standard-rwx' \(GKE Filestore\), 'cephfs'.*NFS/,
+    );
+    // The standalone construct too, and an invalid name is still refused.
+    expect(() => new MerlaiApi(new Chart(Testing.app(), 'c'), 'api', { level: PRODUCTION })).toThrow(
+      /\[c\/api\] MerlaiApi: 'storageClassName' is undefined/,
+    );
+    expect(
+      () =>
+        new MerlaiApi(new Chart(Testing.app(), 'c'), 'api', {
+          level: PRODUCTION,
+          storageClassName: 'EFS SC',
+        }),
+    ).toThrow(/'storageClassName' is 'EFS SC'; expected a DNS-1123 subdomain/);
+  });
+
+  test('level 2 keeps the cluster default class unless told; the shipped level 3 chart names its RWX class', () => {
+    for (const claim of apiClaims(synthLevel(STAGING)))
+      expect(claim.spec).not.toHaveProperty('storageClassName');
+    const { LEVEL3_CLUSTER_FACTS } = require('../main');
+    const shipped = Testing.synth(levelChart(PRODUCTION, LEVEL3_CLUSTER_FACTS, true)) as KubeObject[];
+    for (const claim of apiClaims(shipped)) {
+      expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
+      expect(claim.spec.storageClassName).toBe(LEVEL3_CLUSTER_FACTS.api.storageClassName);
+    }
   });
 });

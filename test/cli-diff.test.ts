@@ -21,15 +21,25 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function config(name: string, level3: string): string {
+/** Level 3 as main.ts builds it (its cluster facts), with `api` and `datastores` merged in. */
+function config(name: string, api: string, datastores = ''): string {
   const file = path.join(tmp, `${name}.yaml`);
-  writeFileSync(file, `environments:\n  level3-production:\n    level: 3\n${level3}`);
+  writeFileSync(
+    file,
+    `environments:
+  level3-production:
+    level: 3
+    api: { ingress: { host: merlai.example.com, tlsSecretName: merlai-api-tls }, ${api.includes('storageClassName') ? '' : 'storageClassName: efs-sc, '}${api} }
+    security: { kubernetesApiServer: { cidr: 10.0.0.0/24 } }
+    datastores: { ${datastores} }
+`,
+  );
   return file;
 }
 
 describe('merlai-cdk8s diff against the committed dist/', () => {
   test('a changed image tag is one changed field, exit code 1', () => {
-    const file = config('image', "    api: { image: 'merlai:1.0.1' }\n");
+    const file = config('image', "image: 'merlai:1.0.1'");
     const { code, out } = cli(['diff', '--config', file, '--level', '3', '--format', 'json']);
     expect(code).toBe(1);
     const d = JSON.parse(out);
@@ -53,7 +63,7 @@ describe('merlai-cdk8s diff against the committed dist/', () => {
 
   test('a changed selector is flagged as an immutable-field change needing a migration', () => {
     // A different instance label changes every selector of the API and the datastores.
-    const file = config('instance', '    api: { instance: blue }\n    datastores: { instance: blue }\n');
+    const file = config('instance', 'instance: blue', 'instance: blue');
     const { code, out } = cli(['diff', '--config', file, '--level', '3', '--format', 'json']);
     expect(code).toBe(1);
     const d = JSON.parse(out);
@@ -85,12 +95,12 @@ describe('merlai-cdk8s diff against the committed dist/', () => {
   });
 
   test('a claim with another storage class needs a migration; markdown says so for the pull request', () => {
-    const file = config('storage', '    api: { storageClassName: fast-rwx }\n');
+    const file = config('storage', 'storageClassName: fast-rwx');
     const { code, out } = cli(['diff', '--config', file, '--level', '3', '--format', 'markdown']);
     expect(code).toBe(1);
     expect(out).toContain('> [!WARNING]\n> 2 change(s) to immutable fields');
     expect(out).toContain(
-      '| `PersistentVolumeClaim/merlai/merlai-api-data` | `spec.storageClassName` | added "fast-rwx" | ⚠️ immutable: delete and recreate the object (plan a migration) |',
+      '| `PersistentVolumeClaim/merlai/merlai-api-data` | `spec.storageClassName` | "efs-sc" → "fast-rwx" | ⚠️ immutable: delete and recreate the object (plan a migration) |',
     );
   });
 

@@ -114,7 +114,9 @@ describe.each(PROFILES.map((p) => [p.chartId, p] as [string, LevelProfile]))(
       // Denied by the policies: nothing reaches the API but the ingress controller, the API reaches nothing else.
       expect(s.flows.filter((f) => / -> api:/.test(f))).toEqual(['ingress-controller -> api:8000/TCP']);
       expect(
-        s.flows.filter((f) => f.startsWith('api -> ')).every((f) => /kube-dns|postgres|redis/.test(f)),
+        s.flows
+          .filter((f) => f.startsWith('api -> '))
+          .every((f) => /kube-dns|node-local-dns|postgres|redis/.test(f)),
       ).toBe(true);
       expect(s.flows.some((f) => f.includes('other-team') || f.includes('stray'))).toBe(false);
       expect(s.flows.some((f) => f.startsWith('prometheus -> ')) === profile.monitoring).toBe(true);

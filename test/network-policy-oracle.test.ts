@@ -34,6 +34,7 @@ const variants: Record<string, KubeObject[]> = {
       const api = new MerlaiApi(chart, 'merlai-api', {
         level: PRODUCTION,
         serviceType: ApiServiceType.LOAD_BALANCER,
+        storageClassName: 'cephfs',
       });
       new MerlaiSecurity(chart, 'security', {
         api,
@@ -45,7 +46,7 @@ const variants: Record<string, KubeObject[]> = {
           redis: { port: 6379, externalCidr: '203.0.113.0/28' },
           backupPodLabels: { app: 'merlai-postgres-backup' },
         },
-        kubernetesApiServer: { cidr: '172.18.0.2/32', port: 6443 },
+        kubernetesApiServer: { cidr: '172.18.0.2/32', ports: [6443] },
         monitoringNamespace: 'monitoring',
         loadBalancerSourceCidrs: ['198.51.100.0/24', '203.0.113.0/24'],
       });

@@ -32,6 +32,7 @@ function standalone(options: MerlaiObservabilityOptions = {}, ingress = true) {
   const chart = new Chart(Testing.app(), 'c', { namespace: 'team-a', disableResourceNameHashes: true });
   const api = new MerlaiApi(chart, 'api', {
     level: PRODUCTION,
+    storageClassName: 'cephfs',
     ingress: ingress ? { host: 'music.example.com' } : undefined,
   });
   const build = () => new MerlaiObservability(chart, 'obs', { api, ...options });
@@ -55,7 +56,7 @@ describe('level 1 (development): no Prometheus', () => {
       const ours = (f) => f.startsWith(require('node:path').join(process.cwd(), 'imports/'));
       const loaded = Object.keys(require.cache).filter(ours);
       const { Level3ProductionChart } = require('./lib');
-      Testing.synth(new Level3ProductionChart(Testing.app(), 'level3-production'));
+      Testing.synth(new Level3ProductionChart(Testing.app(), 'level3-production', require('./main').LEVEL3_CLUSTER_FACTS));
       const after = Object.keys(require.cache).filter(ours);
       console.log(JSON.stringify({ loaded, after: after.map((f) => f.split('/imports/')[1]) }));`;
     const run = spawnSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {

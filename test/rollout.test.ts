@@ -217,7 +217,8 @@ describe('rolling update (the default)', () => {
       const app = require('./main').buildApp(require('node:os').tmpdir());
       const before = ${count};
       const l = require('./lib');
-      new l.Level3ProductionChart(app, 'canary', { api: { strategy: l.DeploymentStrategy.canary() } });
+      const facts = require('./main').LEVEL3_CLUSTER_FACTS;
+      new l.Level3ProductionChart(app, 'canary', { ...facts, api: { ...facts.api, strategy: l.DeploymentStrategy.canary() } });
       console.log(JSON.stringify([before, ${count}]));`;
     const out = execFileSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {
       cwd: root,
@@ -414,6 +415,12 @@ describe('level 3 placement: spread over zones and nodes', () => {
       maxSkew: placement.zoneMaxSkew,
       whenUnsatisfiable: placement.zoneWhenUnsatisfiable,
     });
+    // Kubernetes' default nodeTaintsPolicy (Ignore) would count a dead zone's tainted nodes, and
+    // DoNotSchedule would then keep the lost pods' replacements Pending.
+    expect(byKey['topology.kubernetes.io/zone']).toMatchObject({
+      whenUnsatisfiable: 'DoNotSchedule',
+      nodeTaintsPolicy: 'Honor',
+    });
     for (const c of pod.topologySpreadConstraints) {
       expect(c.labelSelector).toEqual(labels);
       expect(c.matchLabelKeys).toEqual(['pod-template-hash', 'rollouts-pod-template-hash']);
@@ -431,12 +438,10 @@ describe('level 3 placement: spread over zones and nodes', () => {
     });
   });
 
-  test('levels 1 and 2 leave placement to the scheduler (level 2 pods share ReadWriteOnce claims)', () => {
-    for (const level of [DEVELOPMENT, STAGING]) {
-      const spec = find(synthLevel(level), 'Deployment', 'merlai-api').spec.template.spec;
-      expect(spec).not.toHaveProperty('topologySpreadConstraints');
-      expect(spec).not.toHaveProperty('affinity');
-    }
+  test('level 1 leaves placement to the scheduler', () => {
+    const spec = find(synthLevel(DEVELOPMENT), 'Deployment', 'merlai-api').spec.template.spec;
+    expect(spec).not.toHaveProperty('topologySpreadConstraints');
+    expect(spec).not.toHaveProperty('affinity');
   });
 
   test('an optional priority class', () => {
@@ -606,7 +611,12 @@ describe('bad input: strategies, budgets and shutdown', () => {
   ];
 
   test.each(cases)('%s', (_title, level, props, message) => {
-    const build = () => new MerlaiApi(new Chart(Testing.app(), 'chart'), 'merlai-api', { level, ...props });
+    const build = () =>
+      new MerlaiApi(new Chart(Testing.app(), 'chart'), 'merlai-api', {
+        level,
+        storageClassName: 'cephfs',
+        ...props,
+      });
     expect(build).toThrow(message);
     expect(build).toThrow(/^\[chart\/merlai-api\] MerlaiApi: /);
   });

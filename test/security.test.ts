@@ -17,7 +17,7 @@ import {
   type NetworkPolicyObject,
 } from '../lib/cli/network-policy';
 import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
-import { find, type KubeObject, LEVELS, synthLevel } from './support/synth';
+import { find, type KubeObject, LEVELS, levelChart, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
 
@@ -32,7 +32,13 @@ function evaluatorFor(level: AvailabilityLevel, objects: KubeObject[], extra: Mo
 /** Flows that start or end at a pod of Merlai's namespace (the only pods these policies govern). */
 const involvingMerlai = (e: ModelEndpoint) => e.kind === 'pod' && e.namespace === APP_NAMESPACE;
 
-const DNS = (from: string) => [`${from} -> kube-dns:53/TCP`, `${from} -> kube-dns:53/UDP`];
+/** The cluster DNS pods, and NodeLocal DNSCache on the host network (169.254.20.10, the default). */
+const DNS = (from: string) => [
+  `${from} -> kube-dns:53/TCP`,
+  `${from} -> kube-dns:53/UDP`,
+  `${from} -> node-local-dns:53/TCP`,
+  `${from} -> node-local-dns:53/UDP`,
+];
 
 // The allowed flows, written from the guide and the issue — not from the policies: every flow the
 // application needs, and nothing else. Any extra or missing flow fails the test.
@@ -55,6 +61,7 @@ const replicatedApiFlows = (api: string) => [
   `${api} -> redis-2:6379/TCP`,
 ];
 
+/** Levels 2 and 3 alike; the API server's flows differ (`apiServerFlows`). */
 const REPLICATED_FLOWS = [
   // Two API pods, which do not talk to each other.
   ...replicatedApiFlows('api'),
@@ -63,17 +70,13 @@ const REPLICATED_FLOWS = [
   'backup -> postgres-1:5432/TCP',
   'backup -> postgres-2:5432/TCP',
   // CloudNativePG: streaming replication and the instance manager between instances, the DNS,
-  // the API server (the charts' default allows any address on 6443: see DEFAULT_KUBERNETES_API_SERVER).
+  // the API server (below).
   'postgres-1 -> postgres-2:5432/TCP',
   'postgres-1 -> postgres-2:8000/TCP',
   'postgres-2 -> postgres-1:5432/TCP',
   'postgres-2 -> postgres-1:8000/TCP',
   ...DNS('postgres-1'),
   ...DNS('postgres-2'),
-  'postgres-1 -> api-server:6443/TCP',
-  'postgres-2 -> api-server:6443/TCP',
-  'postgres-1 -> internet:6443/TCP',
-  'postgres-2 -> internet:6443/TCP',
   'cnpg-operator -> postgres-1:5432/TCP',
   'cnpg-operator -> postgres-1:8000/TCP',
   'cnpg-operator -> postgres-2:5432/TCP',
@@ -91,17 +94,35 @@ const REPLICATED_FLOWS = [
   ...DNS('redis-1'),
   ...DNS('redis-2'),
   ...DNS('sentinel-1'),
+  // Helm's and kustomize's installs of the operator.
   'redis-operator -> redis-1:6379/TCP',
   'redis-operator -> redis-2:6379/TCP',
   'redis-operator -> sentinel-1:26379/TCP',
+  'redis-operator-kustomize -> redis-1:6379/TCP',
+  'redis-operator-kustomize -> redis-2:6379/TCP',
+  'redis-operator-kustomize -> sentinel-1:26379/TCP',
   'prometheus -> redis-1:9121/TCP',
   'prometheus -> redis-2:9121/TCP',
 ];
 
+/** The instance managers reach the API server's endpoints on 443 (EKS, GKE, AKS) and 6443 (kubeadm) at `hosts`. */
+const apiServerFlows = (hosts: string[]) =>
+  ['postgres-1', 'postgres-2'].flatMap((pg) =>
+    hosts.flatMap((host) => [`${pg} -> ${host}:443/TCP`, `${pg} -> ${host}:6443/TCP`]),
+  );
+
 const EXPECTED_FLOWS: Record<AvailabilityLevel, string[]> = {
   [DEVELOPMENT]: LEVEL1_FLOWS,
-  [STAGING]: REPLICATED_FLOWS,
-  [PRODUCTION]: REPLICATED_FLOWS,
+  // Level 2's default knows no address: any host on those ports (DEFAULT_KUBERNETES_API_SERVER).
+  // A /0 range holds pod addresses too: any pod listening on 443 (here the ingress controller).
+  [STAGING]: [
+    ...REPLICATED_FLOWS,
+    ...apiServerFlows(['api-server', 'internet']),
+    'postgres-1 -> ingress-controller:443/TCP',
+    'postgres-2 -> ingress-controller:443/TCP',
+  ],
+  // Level 3: only the range the user states (here the model's API server, TEST_CLUSTER_FACTS).
+  [PRODUCTION]: [...REPLICATED_FLOWS, ...apiServerFlows(['api-server'])],
 };
 
 describe.each(LEVELS)('reachability at %s', (level) => {
@@ -225,7 +246,11 @@ describe.each(LEVELS)('namespace and service account at %s', (level) => {
 /** A chart with the API and the security construct, for variants the level charts do not take. */
 function variant(props: Partial<MerlaiSecurityProps> & { apiServiceType?: ApiServiceType } = {}) {
   const chart = new Chart(Testing.app(), 'variant', { namespace: 'merlai', disableResourceNameHashes: true });
-  const api = new MerlaiApi(chart, 'merlai-api', { level: PRODUCTION, serviceType: props.apiServiceType });
+  const api = new MerlaiApi(chart, 'merlai-api', {
+    level: PRODUCTION,
+    serviceType: props.apiServiceType,
+    storageClassName: 'cephfs',
+  });
   const security = new MerlaiSecurity(chart, 'security', {
     api,
     endpoints: OPERATOR_ENDPOINTS,
@@ -236,13 +261,91 @@ function variant(props: Partial<MerlaiSecurityProps> & { apiServiceType?: ApiSer
 }
 
 describe('MerlaiSecurity variants', () => {
-  test('kubernetesApiServer narrows the instance manager’s egress to the API server endpoint', () => {
+  test('kubernetesApiServer narrows the instance manager’s egress to the API server endpoint, on 443 and 6443 by default', () => {
     const { objects } = variant();
     const e = evaluatorFor(PRODUCTION, objects);
     const pg = e.endpoint('postgres-1');
+    // 443: the endpoint port of EKS, GKE and AKS; 6443: kubeadm, kind, k3s.
     expect(e.allows(pg, e.endpoint('api-server'), 6443)).toBe(true);
-    expect(e.allows(pg, e.endpoint('api-server'), 443)).toBe(false);
+    expect(e.allows(pg, e.endpoint('api-server'), 443)).toBe(true);
     expect(e.allows(pg, e.endpoint('internet'), 6443)).toBe(false);
+    expect(e.allows(pg, e.endpoint('internet'), 443)).toBe(false);
+    expect(e.allows(pg, e.endpoint('ingress-controller'), 443)).toBe(false);
+  });
+
+  test('kubernetesApiServer.ports narrows the ports (a managed cloud: 443 only)', () => {
+    const { objects } = variant({ kubernetesApiServer: { cidr: '172.18.0.2/32', ports: [443] } });
+    const e = evaluatorFor(PRODUCTION, objects);
+    const pg = e.endpoint('postgres-1');
+    expect(e.allows(pg, e.endpoint('api-server'), 443)).toBe(true);
+    expect(e.allows(pg, e.endpoint('api-server'), 6443)).toBe(false);
+  });
+
+  test('level 3 reaches the API server only at the stated range; level 2’s default is any address on 443 and 6443', () => {
+    for (const level of [STAGING, PRODUCTION]) {
+      const e = evaluatorFor(level, synthLevel(level));
+      const pg = e.endpoint('postgres-1');
+      for (const port of [443, 6443]) {
+        expect(e.allows(pg, e.endpoint('api-server'), port)).toBe(true);
+        expect(e.allows(pg, e.endpoint('internet'), port)).toBe(level === STAGING);
+      }
+    }
+    const stated = synthLevel(PRODUCTION, {
+      security: { kubernetesApiServer: { cidr: '10.0.0.0/24', ports: [443] } },
+    });
+    const e = evaluatorFor(PRODUCTION, stated, [
+      { kind: 'address', name: 'eks-endpoint', ip: '10.0.0.17', ports: [{ port: 443 }] },
+    ]);
+    expect(e.allows(e.endpoint('postgres-1'), e.endpoint('eks-endpoint'), 443)).toBe(true);
+    expect(e.allows(e.endpoint('postgres-1'), e.endpoint('api-server'), 443)).toBe(false);
+  });
+
+  test('NodeLocal DNSCache: every pod that resolves names may query 169.254.20.10 on 53, and nothing else there', () => {
+    const e = evaluatorFor(PRODUCTION, synthLevel(PRODUCTION), [
+      {
+        kind: 'address',
+        name: 'link-local-other',
+        ip: '169.254.20.11',
+        ports: [{ port: 53, protocol: 'UDP' }],
+      },
+    ]);
+    const cache = e.endpoint('node-local-dns');
+    for (const from of ['api', 'backup', 'postgres-1', 'redis-1', 'sentinel-1']) {
+      expect(e.allows(e.endpoint(from), cache, 53, 'UDP')).toBe(true);
+      expect(e.allows(e.endpoint(from), cache, 53, 'TCP')).toBe(true);
+      expect(e.allows(e.endpoint(from), cache, 80)).toBe(false);
+      expect(e.allows(e.endpoint(from), e.endpoint('link-local-other'), 53, 'UDP')).toBe(false);
+    }
+    // Other addresses (a kube-dns Service address kept by node-local-dns), or none.
+    const custom = evaluatorFor(
+      PRODUCTION,
+      synthLevel(PRODUCTION, { security: { nodeLocalDnsCidrs: ['10.96.0.10/32'] } }),
+      [
+        {
+          kind: 'address',
+          name: 'kube-dns-service',
+          ip: '10.96.0.10',
+          ports: [{ port: 53, protocol: 'UDP' }],
+        },
+      ],
+    );
+    const api = custom.endpoint('api');
+    expect(custom.allows(api, custom.endpoint('kube-dns-service'), 53, 'UDP')).toBe(true);
+    expect(custom.allows(api, custom.endpoint('node-local-dns'), 53, 'UDP')).toBe(false);
+    const none = evaluatorFor(PRODUCTION, synthLevel(PRODUCTION, { security: { nodeLocalDnsCidrs: [] } }));
+    expect(none.allows(none.endpoint('api'), none.endpoint('node-local-dns'), 53, 'UDP')).toBe(false);
+    expect(none.allows(none.endpoint('api'), none.endpoint('kube-dns'), 53, 'UDP')).toBe(true);
+  });
+
+  test('the redis-operator reaches Redis whether installed by Helm (name) or kustomize (control-plane), and only it', () => {
+    const e = evaluatorFor(PRODUCTION, synthLevel(PRODUCTION), [
+      pod('other-operator', 'ot-operators', { 'control-plane': 'controller-manager' }, '10.244.3.22'),
+    ]);
+    for (const op of ['redis-operator', 'redis-operator-kustomize']) {
+      expect(e.allows(e.endpoint(op), e.endpoint('redis-1'), 6379)).toBe(true);
+      expect(e.allows(e.endpoint(op), e.endpoint('sentinel-1'), 26379)).toBe(true);
+    }
+    expect(e.allows(e.endpoint('other-operator'), e.endpoint('redis-1'), 6379)).toBe(false);
   });
 
   test('without a monitoring namespace, nothing may scrape the datastores', () => {
@@ -389,12 +492,45 @@ describe('MerlaiSecurity bad input: the error names the construct path, the prop
     [
       'CloudNativePG without the API server address',
       { kubernetesApiServer: undefined },
-      /'kubernetesApiServer' is undefined; the postgres pods must reach the Kubernetes API server .*e\.g\. \{ cidr: '172\.18\.0\.2\/32', port: 6443 \}/,
+      /'kubernetesApiServer' is undefined; Level 3 \(production\) allows the API server only at the address range you state .*the postgres pods must reach the Kubernetes API server .*'security\.kubernetesApiServer'.*'kubectl get endpoints kubernetes -n default'/,
+    ],
+    [
+      'an API server "anywhere" at Level 3',
+      { kubernetesApiServer: { cidr: '0.0.0.0/0' } },
+      /'kubernetesApiServer\.cidr' is '0\.0\.0\.0\/0'; Level 3 \(production\) allows the API server only at the address range you state, and a \/0 range opens its ports to any internet host: .*'kubectl get endpoints kubernetes -n default'/,
     ],
     [
       'an invalid API server port',
-      { kubernetesApiServer: { cidr: '172.18.0.2/32', port: 0 } },
-      /'kubernetesApiServer\.port' is 0; expected a port number/,
+      { kubernetesApiServer: { cidr: '172.18.0.2/32', ports: [443, 0] } },
+      /'kubernetesApiServer\.ports\[1\]' is 0; expected a port number/,
+    ],
+    [
+      'no API server ports',
+      { kubernetesApiServer: { cidr: '172.18.0.2/32', ports: [] } },
+      /'kubernetesApiServer\.ports' is \[\]; expected the ports of the endpoints, e\.g\. \[443\]/,
+    ],
+    [
+      'a malformed NodeLocal DNSCache address',
+      { nodeLocalDnsCidrs: ['169.254.20.10'] },
+      /'nodeLocalDnsCidrs\[0\]' is '169\.254\.20\.10'; expected a CIDR/,
+    ],
+    [
+      'a NodeLocal DNSCache range of every address',
+      { nodeLocalDnsCidrs: ['0.0.0.0/0'] },
+      /'nodeLocalDnsCidrs\[0\]' is '0\.0\.0\.0\/0'; a \/0 range would let pods query any DNS server on port 53/,
+    ],
+    [
+      'invalid alternative operator labels',
+      {
+        endpoints: {
+          ...pgCluster,
+          redis: {
+            ...pgCluster.redis,
+            operator: { ...pgCluster.redis.operator!, alternativePodLabels: [{ 'control-plane': '' }, {}] },
+          },
+        },
+      },
+      /'endpoints\.redis\.operator\.alternativePodLabels\[1\]' is \{\}; expected at least one label/,
     ],
     [
       'an invalid monitoring namespace',
@@ -445,5 +581,27 @@ describe('MerlaiSecurity bad input: the error names the construct path, the prop
     ).toThrow(
       /\[no-namespace\/security\] MerlaiSecurity: 'namespace' is undefined; expected a chart with a namespace/,
     );
+  });
+});
+
+describe('level 3 chart: the API server address is a fact the user states', () => {
+  test('without security.kubernetesApiServer the synth fails, naming the prop and how to find it', () => {
+    expect(() => levelChart(PRODUCTION, { api: { storageClassName: 'cephfs' } }, true)).toThrow(
+      /^\[level3-production\/security\] MerlaiSecurity: 'kubernetesApiServer' is undefined; Level 3 \(production\) allows the API server only at the address range you state \(no 0\.0\.0\.0\/0 default\).*set the level chart's 'security\.kubernetesApiServer'.*'kubectl get endpoints kubernetes -n default'/,
+    );
+  });
+
+  test('the shipped chart (main.ts) states an example range, and its policy opens nothing else', () => {
+    const { LEVEL3_CLUSTER_FACTS } = require('../main');
+    const policy = find(
+      synthLevel(PRODUCTION, LEVEL3_CLUSTER_FACTS, true),
+      'NetworkPolicy',
+      'merlai-postgres-network-policy',
+    );
+    const toCidrs = policy.spec.egress.flatMap((r: KubeObject) =>
+      (r.to ?? []).filter((p: KubeObject) => p.ipBlock).map((p: KubeObject) => p.ipBlock.cidr),
+    );
+    expect(toCidrs).toContain(LEVEL3_CLUSTER_FACTS.security.kubernetesApiServer.cidr);
+    expect(toCidrs).not.toContain('0.0.0.0/0');
   });
 });

@@ -42,6 +42,10 @@ export const SURROUNDINGS: readonly ModelEndpoint[] = [
   pod('redis-operator', 'ot-operators', { name: 'redis-operator' }, '10.244.3.20', [
     { port: 8080, name: 'metrics' },
   ]),
+  // The same operator installed from its kustomize manifests (config/manager/manager.yaml).
+  pod('redis-operator-kustomize', 'ot-operators', { 'control-plane': 'redis-operator' }, '10.244.3.21', [
+    { port: 8080, name: 'metrics' },
+  ]),
   pod('other-team', 'other-team', { app: 'other' }, '10.244.4.10', [{ port: 8080, name: 'http' }]),
   // A stray pod in Merlai's namespace (a debug pod, say): the default deny must cover it.
   pod('stray', APP_NAMESPACE, { app: 'debug' }, '10.244.5.99', [{ port: 8080, name: 'http' }]),
@@ -52,6 +56,16 @@ export const SURROUNDINGS: readonly ModelEndpoint[] = [
     ports: [{ port: 443 }, { port: 5432 }, { port: 6379 }, { port: 6443 }],
   },
   { kind: 'address', name: 'api-server', ip: '172.18.0.2', ports: [{ port: 6443 }, { port: 443 }] },
+  // NodeLocal DNSCache on the node's host network, at its link-local address.
+  {
+    kind: 'address',
+    name: 'node-local-dns',
+    ip: '169.254.20.10',
+    ports: [
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ],
+  },
 ];
 
 const NAMESPACES: readonly ModelNamespace[] = [

@@ -15,7 +15,7 @@ import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../levels';
 import type { ExternalPostgresOptions, PostgresObjectStoreOptions, PostgresOptions } from '../postgres';
 import type { PostgresBackupOptions } from '../postgres-backup';
 import type { ExternalRedisOptions, RedisOptions } from '../redis';
-import type { MerlaiSecurityOptions } from '../security';
+import type { KubernetesApiServer, MerlaiSecurityOptions } from '../security';
 
 /** The file the command and `npm run synth` read when it exists in the working folder. */
 export const DEFAULT_CONFIG_FILE = 'merlai.config.yaml';
@@ -74,9 +74,14 @@ export const DEFAULT_CONFIG: MerlaiConfig = {
       level: 2,
       api: { ingress: { host: 'merlai-staging.example.com' } },
     },
+    // main.ts's LEVEL3_CLUSTER_FACTS: example values a team replaces with its cluster's.
     [LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId]: {
       level: 3,
-      api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } },
+      api: {
+        ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' },
+        storageClassName: 'efs-sc',
+      },
+      security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
     },
   },
 };
@@ -146,6 +151,8 @@ const SECURITY_KEYS = [
   'scrapeApi',
   'dnsNamespace',
   'dnsPodLabels',
+  'nodeLocalDnsCidrs',
+  'kubernetesApiServer',
   'loadBalancerSourceCidrs',
 ] as const satisfies readonly (keyof MerlaiSecurityOptions)[];
 const DATASTORES_KEYS = [
@@ -334,6 +341,12 @@ const ENVIRONMENT = props(
       scrapeApi: { type: 'boolean' },
       dnsNamespace: DNS_LABEL,
       dnsPodLabels: { type: 'object', additionalProperties: { type: 'string' } },
+      nodeLocalDnsCidrs: { type: 'array', items: CIDR },
+      kubernetesApiServer: props<keyof KubernetesApiServer>(
+        ['cidr', 'ports'],
+        { cidr: CIDR, ports: { type: 'array', items: PORT, minItems: 1 } },
+        ['cidr'],
+      ),
       loadBalancerSourceCidrs: { type: 'array', items: CIDR, minItems: 1 },
     }),
   },

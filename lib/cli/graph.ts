@@ -35,6 +35,8 @@ const EXTERNAL: Record<string, string> = {
   prometheus: 'Prometheus',
   'cnpg-operator': 'CloudNativePG operator',
   'redis-operator': 'redis-operator',
+  'redis-operator-kustomize': 'redis-operator (kustomize install)',
+  'node-local-dns': 'NodeLocal DNSCache',
   'api-server': 'Kubernetes API server',
   internet: 'outside the cluster',
   'other-team': 'other namespaces',

@@ -258,7 +258,15 @@ function ipBlockEndpoints(objects: KubeObject[]): ModelEndpoint[] {
 
 /** The flows the network policies allow to or from Merlai's pods, replicas of one workload folded. */
 export function allowedFlows(objects: KubeObject[], profile: LevelProfile, namespace: string): string[] {
-  const full = clusterModel(objects, profile, ipBlockEndpoints(objects), namespace);
+  const base = clusterModel(objects, profile, [], namespace);
+  // A range whose address the model already has (NodeLocal DNSCache's /32) needs no second endpoint.
+  const known = new Set(base.endpoints.map((e) => e.ip));
+  const full = clusterModel(
+    objects,
+    profile,
+    ipBlockEndpoints(objects).filter((e) => !known.has(e.ip)),
+    namespace,
+  );
   // Pods the model only assumes (a datastore this chart does not deploy, e.g. an external one) are left out.
   const model = { ...full, endpoints: full.endpoints.filter((e) => !(e as MerlaiPod).assumed) };
   const merlai = new Set(

@@ -29,14 +29,43 @@ const CHARTS = {
   [AvailabilityLevel.PRODUCTION]: Level3ProductionChart,
 };
 
-/** A level chart in a fresh test app. */
-export function levelChart(level: AvailabilityLevel, props: MerlaiLevelChartProps = {}): MerlaiLevelChart {
-  return new CHARTS[level](Testing.app(), LEVEL_PROFILES[level].chartId, props);
+/**
+ * The cluster facts Level 3 requires, as the tests' cluster model has them: the API server's
+ * endpoint (test/support/cluster-model.ts `api-server`) and a ReadWriteMany StorageClass.
+ */
+export const TEST_CLUSTER_FACTS = {
+  storageClassName: 'cephfs',
+  kubernetesApiServer: { cidr: '172.18.0.2/32' },
+} as const;
+
+/**
+ * A level chart in a fresh test app. At a level that requires cluster facts, the tests' facts fill
+ * the props the caller leaves unset (`rawFacts: true` passes the props as they are).
+ */
+export function levelChart(
+  level: AvailabilityLevel,
+  props: MerlaiLevelChartProps = {},
+  rawFacts = false,
+): MerlaiLevelChart {
+  const profile = LEVEL_PROFILES[level];
+  const withFacts: MerlaiLevelChartProps =
+    rawFacts || !profile.apiServerCidrRequired
+      ? props
+      : {
+          ...props,
+          api: { storageClassName: TEST_CLUSTER_FACTS.storageClassName, ...props.api },
+          security: { kubernetesApiServer: TEST_CLUSTER_FACTS.kubernetesApiServer, ...props.security },
+        };
+  return new CHARTS[level](Testing.app(), profile.chartId, withFacts);
 }
 
 /** The objects one level synthesizes. */
-export function synthLevel(level: AvailabilityLevel, props: MerlaiLevelChartProps = {}): KubeObject[] {
-  return Testing.synth(levelChart(level, props)) as KubeObject[];
+export function synthLevel(
+  level: AvailabilityLevel,
+  props: MerlaiLevelChartProps = {},
+  rawFacts = false,
+): KubeObject[] {
+  return Testing.synth(levelChart(level, props, rawFacts)) as KubeObject[];
 }
 
 /** The one object of a kind and name; fails the test when it is missing. */
