@@ -1,12 +1,12 @@
 import { Chart, Testing } from 'cdk8s';
 import { ApiServiceType, AvailabilityLevel, LEVEL_PROFILES, MerlaiApi, MerlaiSecurity } from '../lib';
-import { clusterModel, pod } from './support/cluster-model';
-import { OPERATOR_ENDPOINTS } from './support/endpoints';
+import { clusterModel, pod } from '../lib/cli/cluster-model';
 import {
   type ClusterModel,
   NetworkPolicyEvaluator,
   type NetworkPolicyObject,
-} from './support/network-policy';
+} from '../lib/cli/network-policy';
+import { OPERATOR_ENDPOINTS } from './support/endpoints';
 import { SCENARIOS, SMALL_CLUSTER } from './support/network-policy-scenarios';
 import { oraclesAvailable, runOracle } from './support/oracles';
 import { type KubeObject, LEVELS, synthLevel } from './support/synth';

@@ -10,13 +10,13 @@ import {
   type MerlaiSecurityProps,
   POD_SECURITY_VERSION,
 } from '../lib';
-import { APP_NAMESPACE, clusterModel, pod } from './support/cluster-model';
-import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
+import { APP_NAMESPACE, clusterModel, pod } from '../lib/cli/cluster-model';
 import {
   type ModelEndpoint,
   NetworkPolicyEvaluator,
   type NetworkPolicyObject,
-} from './support/network-policy';
+} from '../lib/cli/network-policy';
+import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
 import { find, type KubeObject, LEVELS, levelChart, synthLevel, TEST_CLUSTER_FACTS } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;

@@ -1,4 +1,9 @@
-import type { ClusterModel, ModelEndpoint, ModelPod, NetworkPolicyObject } from './network-policy';
+import type {
+  ClusterModel,
+  ModelEndpoint,
+  ModelPod,
+  NetworkPolicyObject,
+} from '../../lib/cli/network-policy';
 
 /**
  * A tiny cluster and hand-made policies, one per rule of NetworkPolicy semantics: the evaluator's

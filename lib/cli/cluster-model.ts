@@ -1,7 +1,7 @@
-import { selectorLabels } from '../../lib/labels';
-import type { LevelProfile } from '../../lib/levels';
+import { selectorLabels } from '../labels';
+import type { LevelProfile } from '../levels';
 import type { ClusterModel, ListeningPort, ModelEndpoint, ModelNamespace, ModelPod } from './network-policy';
-import type { KubeObject } from './synth';
+import type { KubeObject } from './objects';
 
 /**
  * A small cluster around one Merlai level, for the reachability tests: the ingress controller,
@@ -107,15 +107,19 @@ export function clusterModel(
   objects: KubeObject[],
   profile: LevelProfile,
   extra: readonly ModelEndpoint[] = [],
+  namespace = APP_NAMESPACE,
 ): ClusterModel {
-  return { namespaces: NAMESPACES, endpoints: [...SURROUNDINGS, ...merlaiPods(objects, profile), ...extra] };
+  const namespaces = NAMESPACES.some((n) => n.name === namespace)
+    ? NAMESPACES
+    : [...NAMESPACES, { name: namespace }];
+  return { namespaces, endpoints: [...SURROUNDINGS, ...merlaiPods(objects, profile, namespace), ...extra] };
 }
 
 /**
  * Merlai's pods at one level: the API (two pods where the level runs several), PostgreSQL (two
  * instances when replicated), Redis (a leader and a follower when clustered) and the backup job.
  */
-export function merlaiPods(objects: KubeObject[], profile: LevelProfile): MerlaiPod[] {
+export function merlaiPods(objects: KubeObject[], profile: LevelProfile, ns = APP_NAMESPACE): MerlaiPod[] {
   const instance = templateLabels(objects, 'Deployment', 'api')?.['app.kubernetes.io/instance'] ?? 'merlai';
   const api = templateLabels(objects, 'Deployment', 'api');
   if (!api) throw new Error('no API Deployment among the objects');
@@ -124,10 +128,17 @@ export function merlaiPods(objects: KubeObject[], profile: LevelProfile): Merlai
     ...[1, 2]
       .slice(0, apiPods)
       .map((n) =>
-        merlai(n === 1 ? 'api' : `api-${n}`, api, `10.244.5.1${n}`, [{ port: 8000, name: 'http' }], false),
+        merlai(
+          n === 1 ? 'api' : `api-${n}`,
+          api,
+          `10.244.5.1${n}`,
+          [{ port: 8000, name: 'http' }],
+          false,
+          ns,
+        ),
       ),
-    ...postgresPods(objects, profile, instance),
-    ...redisPods(objects, profile, instance),
+    ...postgresPods(objects, profile, instance, ns),
+    ...redisPods(objects, profile, instance, ns),
   ];
   const backup = templateLabels(objects, 'CronJob', 'backup');
   pods.push(
@@ -137,20 +148,27 @@ export function merlaiPods(objects: KubeObject[], profile: LevelProfile): Merlai
       '10.244.5.40',
       [],
       !backup,
+      ns,
     ),
   );
   return pods;
 }
 
-function postgresPods(objects: KubeObject[], profile: LevelProfile, instance: string): MerlaiPod[] {
+function postgresPods(
+  objects: KubeObject[],
+  profile: LevelProfile,
+  instance: string,
+  ns: string,
+): MerlaiPod[] {
   const cluster = objects.find((o) => o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/'));
-  if (cluster) return cnpgPods(cluster.metadata.name, cluster.spec?.inheritedMetadata?.labels ?? {}, false);
+  if (cluster)
+    return cnpgPods(cluster.metadata.name, cluster.spec?.inheritedMetadata?.labels ?? {}, false, ns);
   const labels =
     templateLabels(objects, 'StatefulSet', 'database') ?? templateLabels(objects, 'Deployment', 'database');
   if (labels)
-    return [merlai('postgres-0', labels, '10.244.5.20', [{ port: 5432, name: 'postgresql' }], false)];
+    return [merlai('postgres-0', labels, '10.244.5.20', [{ port: 5432, name: 'postgresql' }], false, ns)];
   // Not synthesized yet: the agreed shape (a plain StatefulSet at Level 1, CloudNativePG above).
-  if (profile.number > 1) return cnpgPods('merlai-postgres', {}, true);
+  if (profile.number > 1) return cnpgPods('merlai-postgres', {}, true, ns);
   return [
     merlai(
       'postgres-0',
@@ -158,12 +176,18 @@ function postgresPods(objects: KubeObject[], profile: LevelProfile, instance: st
       '10.244.5.20',
       [{ port: 5432, name: 'postgresql' }],
       true,
+      ns,
     ),
   ];
 }
 
 /** CloudNativePG instance pods: its labels, PostgreSQL, the instance manager's status and metrics ports. */
-function cnpgPods(cluster: string, inherited: Record<string, string>, assumed: boolean): MerlaiPod[] {
+function cnpgPods(
+  cluster: string,
+  inherited: Record<string, string>,
+  assumed: boolean,
+  ns: string,
+): MerlaiPod[] {
   const ports: ListeningPort[] = [
     { port: 5432, name: 'postgresql' },
     { port: 8000, name: 'status' },
@@ -182,16 +206,17 @@ function cnpgPods(cluster: string, inherited: Record<string, string>, assumed: b
       `10.244.5.2${n}`,
       ports,
       assumed,
+      ns,
     ),
   );
 }
 
-function redisPods(objects: KubeObject[], profile: LevelProfile, instance: string): MerlaiPod[] {
+function redisPods(objects: KubeObject[], profile: LevelProfile, instance: string, ns: string): MerlaiPod[] {
   const replication = objects.find((o) => o.kind === 'RedisReplication');
-  if (replication) return redisReplicationPods(replication, false);
+  if (replication) return redisReplicationPods(replication, false, ns);
   const labels =
     templateLabels(objects, 'StatefulSet', 'cache') ?? templateLabels(objects, 'Deployment', 'cache');
-  if (labels) return [merlai('redis-0', labels, '10.244.5.30', [{ port: 6379, name: 'redis' }], false)];
+  if (labels) return [merlai('redis-0', labels, '10.244.5.30', [{ port: 6379, name: 'redis' }], false, ns)];
   if (objects.some((o) => o.apiVersion?.startsWith('redis.redis.opstreelabs.in/'))) {
     throw new Error(
       'a redis-operator resource other than RedisReplication: teach the cluster model its pods',
@@ -205,7 +230,7 @@ function redisPods(objects: KubeObject[], profile: LevelProfile, instance: strin
       metadata: { name: 'merlai-redis', labels: crLabels },
       spec: { redisExporter: { enabled: true }, sentinel: { size: 3 } },
     };
-    return redisReplicationPods(assumed, true);
+    return redisReplicationPods(assumed, true, ns);
   }
   return [
     merlai(
@@ -214,6 +239,7 @@ function redisPods(objects: KubeObject[], profile: LevelProfile, instance: strin
       '10.244.5.30',
       [{ port: 6379, name: 'redis' }],
       true,
+      ns,
     ),
   ];
 }
@@ -223,7 +249,7 @@ function redisPods(objects: KubeObject[], profile: LevelProfile, instance: strin
  * resource has one. Each carries the resource's labels plus the operator's own (`app`,
  * `redis_setup_type`, `role`; internal/k8sutils/labels.go `getRedisLabels`).
  */
-function redisReplicationPods(cr: KubeObject, assumed: boolean): MerlaiPod[] {
+function redisReplicationPods(cr: KubeObject, assumed: boolean, ns: string): MerlaiPod[] {
   const name = cr.metadata.name;
   const crLabels = cr.metadata.labels ?? {};
   const dataPorts: ListeningPort[] = [
@@ -239,6 +265,7 @@ function redisReplicationPods(cr: KubeObject, assumed: boolean): MerlaiPod[] {
       `10.244.5.3${n}`,
       dataPorts,
       assumed,
+      ns,
     ),
   );
   if (!cr.spec?.sentinel) return data;
@@ -248,6 +275,7 @@ function redisReplicationPods(cr: KubeObject, assumed: boolean): MerlaiPod[] {
     '10.244.5.35',
     [{ port: 26379, name: 'sentinel' }],
     assumed,
+    ns,
   );
   return [...data, sentinel];
 }
@@ -258,8 +286,9 @@ function merlai(
   ip: string,
   ports: ListeningPort[],
   assumed: boolean,
+  ns: string,
 ): MerlaiPod {
-  return { ...pod(name, APP_NAMESPACE, labels, ip, ports), assumed };
+  return { ...pod(name, ns, labels, ip, ports), assumed };
 }
 
 /** The pod-template labels of the first workload of `kind` whose component label is `component`. */
