@@ -12,14 +12,18 @@ export interface ComposeOptions {
    * What Compose mounts in place of a Kubernetes volume, by mount path: a host folder (a path
    * starting with `.`, `/` or `$`, relative to the Compose file, which lives in `dist/`) or a named
    * volume. `../data` is the repository's `data/` folder: the guide's `./data`, kept out of `dist/`,
-   * which every synth replaces.
-   * @default { '/app/data': '${MERLAI_DATA_DIR:-../data}', '/app/models': 'merlai-models' }
+   * which every synth replaces. PostgreSQL's socket directory is a named volume, not a tmpfs: Podman
+   * (4.3) mounts a tmpfs over a directory the image has as root-owned, so the postgres user (999)
+   * cannot create its lock file there; a fresh named volume takes the image directory's owner and
+   * mode (postgres, 3777) under Docker and Podman alike, as the chart's emptyDir is writable
+   * (mounted at /run/postgresql, the same directory: see `composeTarget`).
+   * @default { '/app/data': '${MERLAI_DATA_DIR:-../data}', '/app/models': 'merlai-models', '/var/run/postgresql': 'merlai-postgres-run' }
    */
   readonly mounts?: { readonly [mountPath: string]: string };
   /**
    * Build settings per service. Paths are relative to the Compose file (in `dist/`).
    * @default - none: images are built by `scripts/container-runtime.sh build` (the guide's
-   * `docker build -f docker/Dockerfile.cpu -t merlai:latest .`), one way for every runtime
+   * `docker build -f docker/Dockerfile -t merlai:latest .`), one way for every runtime
    */
   readonly build?: { readonly [service: string]: ComposeBuild };
   /**
@@ -83,6 +87,7 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
   const mounts = options.mounts ?? {
     '/app/data': '${MERLAI_DATA_DIR:-../data}',
     '/app/models': 'merlai-models',
+    '/var/run/postgresql': 'merlai-postgres-run',
   };
   const build = options.build ?? {};
 
@@ -135,7 +140,7 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
       const mapped = mounts[mount.mountPath];
       if (mapped) {
         if (!/^[./$]/.test(mapped)) namedVolumes.add(mapped);
-        volumes.push(`${mapped}:${mount.mountPath}${ro}`);
+        volumes.push(`${mapped}:${composeTarget(mount.mountPath)}${ro}`);
       } else if (claim) {
         const volumeName = `${workload.metadata.name}-${claim.metadata.name}`;
         namedVolumes.add(volumeName);
@@ -277,6 +282,16 @@ function renderHealthcheck(c: Obj, where: string): Obj | undefined {
     retries: probe.failureThreshold ?? 3,
     start_period: `${startPeriod}s`,
   };
+}
+
+/**
+ * Where Compose mounts a path. Debian-based images (the official postgres and redis ones among
+ * them) link /var/run to /run, and Podman 4.3 resolves a volume target's symlink on the host, not
+ * in the image: a named volume at /var/run/postgresql would copy the host's directory. /run/… is
+ * the same directory in the container, under Docker and Podman alike.
+ */
+export function composeTarget(mountPath: string): string {
+  return mountPath.startsWith('/var/run/') ? mountPath.slice('/var'.length) : mountPath;
 }
 
 /** A word for POSIX sh: bare when safe, else single-quoted. */

@@ -149,6 +149,24 @@ compose_run() {
   run "${compose[@]}" -p "$project" -f "$compose_file" "$@"
 }
 
+# podman-compose 1.0.3 (Debian 12) removes the containers on `down` but leaves the project's
+# network behind; remove it afterwards, as Docker Compose and nerdctl do.
+podman_down() {
+  resolve_compose
+  [[ -f $compose_file ]] || die "$EX_NOINPUT" "compose file not found: $compose_file" \
+    "Generate it with 'npm run synth' (writes dist/level1-dev.compose.yaml), or set COMPOSE_FILE."
+  printf '+' >&2
+  printf ' %q' "${compose[@]}" -p "$project" -f "$compose_file" down "$@" >&2
+  printf '\n' >&2
+  "${compose[@]}" -p "$project" -f "$compose_file" down "$@" || return
+  local networks
+  networks=$(podman network ls --filter "label=io.podman.compose.project=$project" --format '{{.Name}}') || return
+  if [[ -n $networks ]]; then
+    # shellcheck disable=SC2086  # one network name per word
+    run podman network rm $networks
+  fi
+}
+
 build() {
   require "$runtime"
   # Only a local context can be checked; a URL context is left to the runtime.
@@ -173,6 +191,7 @@ main() {
   check_runtime
   case $subcommand in
     up) compose_run up -d "$@" ;;
+    down) if [[ $runtime == podman ]]; then podman_down "$@"; else compose_run down "$@"; fi ;;
     build) build "$@" ;;
     *) compose_run "$subcommand" "$@" ;;
   esac

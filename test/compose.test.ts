@@ -80,7 +80,10 @@ describeWith(
           ...(service.volumes ?? []).map((v: KubeObject) => v.target ?? v.split(':')[1]),
           ...(service.tmpfs ?? []).map((t: string) => t.split(':')[0]),
         ].sort();
-        expect(composePaths).toEqual(container.volumeMounts.map((m: KubeObject) => m.mountPath).sort());
+        // /var/run is /run in Debian-based images; Compose mounts there (lib/compose.ts composeTarget).
+        expect(composePaths).toEqual(
+          container.volumeMounts.map((m: KubeObject) => m.mountPath.replace(/^\/var\/run\//, '/run/')).sort(),
+        );
         const security = { ...pod.securityContext, ...container.securityContext };
         expect(service.user).toBe(`${security.runAsUser}:${security.runAsGroup}`);
         expect(service.read_only).toBe(security.readOnlyRootFilesystem === true);

@@ -8,6 +8,8 @@ bash scripts/ci/podman-config.sh
 for tool in podman podman-compose mmdebstrap runc; do
   command -v "$tool" >/dev/null || { echo "real-containers: $tool is missing (apt-get install $tool)" >&2; exit 69; }
 done
+# Compose services find each other by name only with the dnsname CNI plugin (podman 4.3 on CNI).
+[[ -x /usr/lib/cni/dnsname ]] || { echo "real-containers: the dnsname CNI plugin is missing (apt-get install golang-github-containernetworking-plugin-dnsname)" >&2; exit 69; }
 t0=$(date +%s)
 bash scripts/images/build.sh
 t1=$(date +%s)

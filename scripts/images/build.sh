@@ -77,7 +77,6 @@ build_image() { # name, then public tags
   t0=$(now)
   base="$(rootfs_image "$( [ "$name" = merlai ] && echo python || echo "$name")")"
   ctx="$(mktemp -d)"
-  trap 'rm -rf "$ctx"' RETURN
   cp "$HERE/$name/Containerfile" "$ctx/"
   case "$name" in
     merlai) tar -xzf "$ROOT"/third_party/merlai-*.tar.gz -C "$ctx" ;;
@@ -95,6 +94,7 @@ build_image() { # name, then public tags
     podman build --quiet --network host --pull=never --build-arg "BASE=$base" \
       --volume "$HOST_CA:/run/host-ca.crt:ro" --tag "$tag" "$ctx" >/dev/null
   fi
+  rm -rf "$ctx"
   for t in "$@"; do
     podman tag "$tag" "localhost/$t" "docker.io/library/$t"
   done
@@ -104,12 +104,26 @@ build_image() { # name, then public tags
 T0=$(now)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(merlai postgres redis)
-for target in "${targets[@]}"; do
-  case "$target" in
+build_target() {
+  case "$1" in
     merlai) build_image merlai merlai:latest merlai:1.0.0 ;;
     postgres) build_image postgres postgres:15.20-bookworm ;;
     redis) build_image redis redis:7.0.15-bookworm ;;
+  esac
+}
+for target in "${targets[@]}"; do
+  case "$target" in
+    merlai | postgres | redis) ;;
     *) echo "build.sh: unknown image '$target' (valid: merlai, postgres, redis)" >&2; exit 64 ;;
   esac
 done
+# The images are independent: built side by side (a cold build is mostly downloads and dpkg).
+pids=()
+for target in "${targets[@]}"; do
+  build_target "$target" &
+  pids+=("$!")
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+((failed == 0)) || { log "FAILED after $(( $(now) - T0 )) s"; exit 1; }
 log "done in $(( $(now) - T0 )) s"

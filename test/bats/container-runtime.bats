@@ -198,8 +198,27 @@ expect_error() {
 @test "podman / up: podman-compose -p merlai -f FILE up -d" {
   expect_calls podman up -- "podman-compose -p merlai -f $C up -d"
 }
-@test "podman / down: podman-compose -p merlai -f FILE down" {
-  expect_calls podman down -- "podman-compose -p merlai -f $C down"
+@test "podman / down: podman-compose -p merlai -f FILE down, then the project's networks it leaves" {
+  run_script podman down -v
+  [[ $status -eq 0 ]] || fail_with "FAILED (podman down): expected exit status 0"
+  local want
+  want=$(printf '%s\n' "podman-compose -p merlai -f $C down -v" \
+    "podman network ls --filter label=io.podman.compose.project=merlai --format \\{\\{.Name\\}\\}")
+  [[ $(calls) == "$want" ]] || fail_with "FAILED (podman down): expected calls:" "$want"
+  [[ $stderr == "+ podman-compose -p merlai -f $C down -v" ]] || fail_with "FAILED (podman down): stderr"
+}
+
+@test "podman / down: a network podman-compose left behind is removed" {
+  cat >"$STUBS/podman" <<'EOF'
+#!/bin/bash
+{ printf '%s' "${0##*/}"; printf ' %q' "$@"; printf '\n'; } >>"$STUB_LOG"
+[[ "$1 $2" == "network ls" ]] && echo merlai_merlai
+exit 0
+EOF
+  run_script podman down
+  [[ $status -eq 0 ]] || fail_with "FAILED (podman down with a network left): exit status"
+  [[ $(calls) == *"podman network rm merlai_merlai" ]] || fail_with "FAILED (podman down): no network rm"
+  [[ $stderr == *"+ podman network rm merlai_merlai" ]] || fail_with "FAILED (podman down): rm not traced"
 }
 @test "podman / logs: podman-compose -p merlai -f FILE logs" {
   expect_calls podman logs -- "podman-compose -p merlai -f $C logs"
@@ -256,7 +275,8 @@ expect_error() {
     rm -f "$STUB_LOG"
     expect_calls "$runtime" up --build merlai-api -- "${head[@]}" "$cmd -p merlai -f $C up -d --build merlai-api"
     rm -f "$STUB_LOG"
-    expect_calls "$runtime" down -v -- "${head[@]}" "$cmd -p merlai -f $C down -v"
+    # podman's down also looks for networks podman-compose leaves (tested above).
+    [[ $runtime == podman ]] || expect_calls "$runtime" down -v -- "${head[@]}" "$cmd -p merlai -f $C down -v"
     rm -f "$STUB_LOG"
     expect_calls "$runtime" ps -a -- "${head[@]}" "$cmd -p merlai -f $C ps -a"
     rm -f "$STUB_LOG"

@@ -213,23 +213,31 @@ async function main(): Promise<void> {
   );
   if (!/password authentication failed/.test(refused))
     fail(`a wrong PostgreSQL password was not refused: ${refused}`);
-  const pong = (
-    await inApiNet(
+  // REDIS_URL read as redis-py reads it (`redis://:password@host:port/db`: an empty user name means
+  // AUTH with the password alone); redis-cli 7.0's own -u would send the empty user name.
+  const redisCli = (url: string, ...cmd: string[]) => {
+    const u = new URL(url);
+    const auth = u.username ? ['--user', decodeURIComponent(u.username)] : [];
+    return inApiNet(
       'redis:7.0.15-bookworm',
       'redis-cli',
       '--no-auth-warning',
-      '-u',
-      apiEnv.REDIS_URL,
-      'SET',
-      'l1test',
-      'ok',
-    )
-  ).stdout.trim();
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '6379',
+      '-n',
+      u.pathname.slice(1) || '0',
+      ...auth,
+      '-a',
+      decodeURIComponent(u.password),
+      ...cmd,
+    );
+  };
+  const pong = (await redisCli(apiEnv.REDIS_URL, 'SET', 'l1test', 'ok')).stdout.trim();
   if (pong !== 'OK') fail(`REDIS_URL: SET answered ${pong}`);
   const wrongRedis = apiEnv.REDIS_URL.replace(/:[^:@/]*@/, ':wrong-password@');
-  const denied = (
-    await inApiNet('redis:7.0.15-bookworm', 'redis-cli', '--no-auth-warning', '-u', wrongRedis, 'PING')
-  ).stdout.trim();
+  const denied = (await redisCli(wrongRedis, 'PING')).stdout.trim();
   if (!/WRONGPASS|NOAUTH/.test(denied)) fail(`a wrong Redis password was not refused: ${denied}`);
   step(`credentials: PostgreSQL as ${who}, Redis SET OK, wrong passwords refused`);
 
