@@ -158,9 +158,9 @@ export interface MerlaiApiOptions {
   readonly autoscaling?: ApiAutoscalingOverrides;
   /** @default - the level table */
   readonly resources?: ApiResourceOverrides;
-  /** @default - the level table: `/health`, 30 s delay, 10 s period (Level 3: 5 s timeout, 3 failures) */
+  /** @default - the level table: `/health`, 30 s delay, 10 s period, 5 s timeout, 3 failures */
   readonly liveness?: ProbeOverrides;
-  /** @default - the level table: `/ready`, 5 s delay, 5 s period (Level 3: 3 s timeout, 3 failures) */
+  /** @default - the level table: `/ready`, 5 s delay, 5 s period, 3 s timeout, 3 failures */
   readonly readiness?: ProbeOverrides;
   /**
    * Longest time a pod may take to load its models before it is restarted. The startup probe
