@@ -550,3 +550,18 @@ EOF
   run shellcheck "$REAL_SCRIPT" "$BATS_TEST_DIRNAME/run.sh" "$BATS_TEST_FILENAME"
   [[ $status -eq 0 ]] || fail_with "FAILED: shellcheck reported:"
 }
+
+@test "the default and the listed Dockerfiles exist in the vendored Merlai source (third_party/)" {
+  local tarball names
+  tarball=$(echo "$BATS_TEST_DIRNAME"/../../third_party/merlai-*.tar.gz)
+  [[ -f $tarball ]] || fail_with "FAILED: no Merlai tarball at $tarball"
+  names=$(tar -tzf "$tarball" | sed -n 's|^merlai/\(docker/Dockerfile[^/]*\)$|\1|p' | sort)
+  run_script docker help
+  local f
+  for f in docker/Dockerfile docker/Dockerfile.gpu docker/Dockerfile.lightweight; do
+    grep -qx "$f" <<<"$names" || fail_with "FAILED: $f is not in upstream's tree: $names"
+    [[ $output == *"$f"* ]] || fail_with "FAILED: help does not list $f"
+  done
+  # The default the script builds with is upstream's docker/Dockerfile, not a name upstream lacks.
+  grep -q '^  dockerfile=docker/Dockerfile$' "$REAL_SCRIPT" || fail_with "FAILED: default Dockerfile"
+}
