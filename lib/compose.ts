@@ -12,14 +12,18 @@ export interface ComposeOptions {
    * What Compose mounts in place of a Kubernetes volume, by mount path: a host folder (a path
    * starting with `.`, `/` or `$`, relative to the Compose file, which lives in `dist/`) or a named
    * volume. `../data` is the repository's `data/` folder: the guide's `./data`, kept out of `dist/`,
-   * which every synth replaces.
-   * @default { '/app/data': '${MERLAI_DATA_DIR:-../data}', '/app/models': 'merlai-models' }
+   * which every synth replaces. PostgreSQL's socket directory is a named volume, not a tmpfs: Podman
+   * (4.3) mounts a tmpfs over a directory the image has as root-owned, so the postgres user (999)
+   * cannot create its lock file there; a fresh named volume takes the image directory's owner and
+   * mode (postgres, 3777) under Docker and Podman alike, as the chart's emptyDir is writable
+   * (mounted at /run/postgresql, the same directory: see `composeTarget`).
+   * @default { '/app/data': '${MERLAI_DATA_DIR:-../data}', '/app/models': 'merlai-models', '/var/run/postgresql': 'merlai-postgres-run' }
    */
   readonly mounts?: { readonly [mountPath: string]: string };
   /**
    * Build settings per service. Paths are relative to the Compose file (in `dist/`).
    * @default - none: images are built by `scripts/container-runtime.sh build` (the guide's
-   * `docker build -f docker/Dockerfile.cpu -t merlai:latest .`), one way for every runtime
+   * `docker build -f docker/Dockerfile -t merlai:latest .`), one way for every runtime
    */
   readonly build?: { readonly [service: string]: ComposeBuild };
   /**
@@ -83,6 +87,7 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
   const mounts = options.mounts ?? {
     '/app/data': '${MERLAI_DATA_DIR:-../data}',
     '/app/models': 'merlai-models',
+    '/var/run/postgresql': 'merlai-postgres-run',
   };
   const build = options.build ?? {};
 
@@ -135,7 +140,7 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
       const mapped = mounts[mount.mountPath];
       if (mapped) {
         if (!/^[./$]/.test(mapped)) namedVolumes.add(mapped);
-        volumes.push(`${mapped}:${mount.mountPath}${ro}`);
+        volumes.push(`${mapped}:${composeTarget(mount.mountPath)}${ro}`);
       } else if (claim) {
         const volumeName = `${workload.metadata.name}-${claim.metadata.name}`;
         namedVolumes.add(volumeName);
@@ -144,7 +149,11 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
         namedVolumes.add(volume.persistentVolumeClaim.claimName);
         volumes.push(`${volume.persistentVolumeClaim.claimName}:${mount.mountPath}${ro}`);
       } else if (volume?.emptyDir) {
-        tmpfs.push(mount.mountPath);
+        // A kubelet emptyDir is world-writable (0777) and bounded by its sizeLimit; Compose tmpfs
+        // defaults differ by runtime (podman's is root-owned 0755, which the postgres entrypoint
+        // cannot use), so both are written out.
+        const size = volume.emptyDir.sizeLimit ? parseQuantity(String(volume.emptyDir.sizeLimit)) : undefined;
+        tmpfs.push(`${mount.mountPath}:mode=1777${size ? `,size=${size}` : ''}`);
       } else if (volume?.configMap || volume?.secret) {
         const source = volume.configMap
           ? configMaps.get(volume.configMap.name)
@@ -243,22 +252,25 @@ function renderEnv(
 function renderHealthcheck(c: Obj, where: string): Obj | undefined {
   const probe = c.readinessProbe ?? c.livenessProbe;
   if (!probe) return undefined;
-  let test: string[];
+  let command: string[];
   if (probe.exec) {
-    test = ['CMD', ...probe.exec.command];
+    command = probe.exec.command;
   } else if (probe.httpGet) {
     const port = resolvePort(c, probe.httpGet.port, where);
     const url = `http://127.0.0.1:${port}${probe.httpGet.path ?? '/'}`;
     // The Merlai image is Python: no curl or wget needed.
-    test = [
-      'CMD',
+    command = [
       'python3',
       '-c',
-      `import urllib.request; urllib.request.urlopen('${url}', timeout=${probe.timeoutSeconds ?? 1})`,
+      `import urllib.request; urllib.request.urlopen("${url}", timeout=${probe.timeoutSeconds ?? 1})`,
     ];
   } else {
     return unsupported(where, 'a probe other than exec or httpGet');
   }
+  // CMD-SHELL with each word quoted, not CMD: podman-compose 1.0.3 (Debian 12) joins CMD words
+  // into a shell string without quoting them, which breaks any word with a space (the Python
+  // probe); a quoted CMD-SHELL string runs the same words under Docker Compose and podman-compose.
+  const test = ['CMD-SHELL', literal(command.map(shellQuote).join(' '))];
   const startup = c.startupProbe;
   const startPeriod = startup
     ? (startup.initialDelaySeconds ?? 0) + (startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)
@@ -270,6 +282,21 @@ function renderHealthcheck(c: Obj, where: string): Obj | undefined {
     retries: probe.failureThreshold ?? 3,
     start_period: `${startPeriod}s`,
   };
+}
+
+/**
+ * Where Compose mounts a path. Debian-based images (the official postgres and redis ones among
+ * them) link /var/run to /run, and Podman 4.3 resolves a volume target's symlink on the host, not
+ * in the image: a named volume at /var/run/postgresql would copy the host's directory. /run/… is
+ * the same directory in the container, under Docker and Podman alike.
+ */
+export function composeTarget(mountPath: string): string {
+  return mountPath.startsWith('/var/run/') ? mountPath.slice('/var'.length) : mountPath;
+}
+
+/** A word for POSIX sh: bare when safe, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
 }
 
 function resolvePort(c: Obj, port: number | string, where: string): number {

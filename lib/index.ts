@@ -8,6 +8,7 @@ export * from './image';
 export * from './level-chart';
 export * from './levels';
 export * from './logging';
+export * from './model';
 export * from './object-store';
 export * from './observability';
 export * from './postgres';

@@ -25,9 +25,9 @@ if [[ -n ${MERLAI_DOCKERFILE:-} ]]; then
 elif [[ $context != . && -d $context ]]; then
   # `build -f` resolves a relative path against the working directory, not a local context
   # (a remote context is different: there it is relative to the context's root).
-  dockerfile=${context%/}/docker/Dockerfile.cpu
+  dockerfile=${context%/}/docker/Dockerfile
 else
-  dockerfile=docker/Dockerfile.cpu
+  dockerfile=docker/Dockerfile
 fi
 
 usage() {
@@ -57,7 +57,9 @@ Environment:
   COMPOSE_FILE       compose file; a relative path is relative to the repository root
                      (default: dist/level1-dev.compose.yaml)
   MERLAI_CONTEXT     image build context, the Merlai source directory (default: .)
-  MERLAI_DOCKERFILE  Dockerfile (default: docker/Dockerfile.cpu inside \$MERLAI_CONTEXT)
+  MERLAI_DOCKERFILE  Dockerfile (default: docker/Dockerfile inside \$MERLAI_CONTEXT); Merlai has
+                     docker/Dockerfile (CPU, with torch), docker/Dockerfile.gpu (CUDA) and
+                     docker/Dockerfile.lightweight (no torch, no model)
   MERLAI_IMAGE       image tag (default: merlai:latest)
 
 Exit status:
@@ -147,6 +149,24 @@ compose_run() {
   run "${compose[@]}" -p "$project" -f "$compose_file" "$@"
 }
 
+# podman-compose 1.0.3 (Debian 12) removes the containers on `down` but leaves the project's
+# network behind; remove it afterwards, as Docker Compose and nerdctl do.
+podman_down() {
+  resolve_compose
+  [[ -f $compose_file ]] || die "$EX_NOINPUT" "compose file not found: $compose_file" \
+    "Generate it with 'npm run synth' (writes dist/level1-dev.compose.yaml), or set COMPOSE_FILE."
+  printf '+' >&2
+  printf ' %q' "${compose[@]}" -p "$project" -f "$compose_file" down "$@" >&2
+  printf '\n' >&2
+  "${compose[@]}" -p "$project" -f "$compose_file" down "$@" || return
+  local networks
+  networks=$(podman network ls --filter "label=io.podman.compose.project=$project" --format '{{.Name}}') || return
+  if [[ -n $networks ]]; then
+    # shellcheck disable=SC2086  # one network name per word
+    run podman network rm $networks
+  fi
+}
+
 build() {
   require "$runtime"
   # Only a local context can be checked; a URL context is left to the runtime.
@@ -171,6 +191,7 @@ main() {
   check_runtime
   case $subcommand in
     up) compose_run up -d "$@" ;;
+    down) if [[ $runtime == podman ]]; then podman_down "$@"; else compose_run down "$@"; fi ;;
     build) build "$@" ;;
     *) compose_run "$subcommand" "$@" ;;
   esac

@@ -78,9 +78,12 @@ describeWith(
         const service = compose.services[name];
         const composePaths = [
           ...(service.volumes ?? []).map((v: KubeObject) => v.target ?? v.split(':')[1]),
-          ...(service.tmpfs ?? []),
+          ...(service.tmpfs ?? []).map((t: string) => t.split(':')[0]),
         ].sort();
-        expect(composePaths).toEqual(container.volumeMounts.map((m: KubeObject) => m.mountPath).sort());
+        // /var/run is /run in Debian-based images; Compose mounts there (lib/compose.ts composeTarget).
+        expect(composePaths).toEqual(
+          container.volumeMounts.map((m: KubeObject) => m.mountPath.replace(/^\/var\/run\//, '/run/')).sort(),
+        );
         const security = { ...pod.securityContext, ...container.securityContext };
         expect(service.user).toBe(`${security.runAsUser}:${security.runAsGroup}`);
         expect(service.read_only).toBe(security.readOnlyRootFilesystem === true);
@@ -124,7 +127,8 @@ describeWith(
 
     test('every service has a healthcheck', () => {
       for (const service of Object.values<KubeObject>(compose.services)) {
-        expect(service.healthcheck.test[0]).toBe('CMD');
+        expect(service.healthcheck.test[0]).toBe('CMD-SHELL');
+        expect(service.healthcheck.test).toHaveLength(2);
       }
     });
   });

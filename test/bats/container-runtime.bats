@@ -28,7 +28,7 @@ setup() {
   # the repository.
   SRC="$BATS_TEST_TMPDIR/merlai-src"
   mkdir -p "$SRC/docker"
-  : >"$SRC/docker/Dockerfile.cpu"
+  : >"$SRC/docker/Dockerfile"
   cd "$SRC" || return 1
 
   TOOLS="$BATS_TEST_TMPDIR/tools"
@@ -161,8 +161,8 @@ expect_error() {
 @test "docker / config: docker compose -p merlai -f FILE config" {
   expect_calls docker config -- "docker compose version" "docker compose -p merlai -f $C config"
 }
-@test "docker / build: docker build -f docker/Dockerfile.cpu -t merlai:latest ." {
-  expect_calls docker build -- "docker build -f docker/Dockerfile.cpu -t merlai:latest ."
+@test "docker / build: docker build -f docker/Dockerfile -t merlai:latest ." {
+  expect_calls docker build -- "docker build -f docker/Dockerfile -t merlai:latest ."
 }
 
 @test "docker without the compose plugin / up: falls back to docker-compose" {
@@ -188,7 +188,7 @@ expect_error() {
 }
 @test "docker without the compose plugin / build: still docker build" {
   make_docker_without_compose_plugin
-  expect_calls docker build -- "docker build -f docker/Dockerfile.cpu -t merlai:latest ."
+  expect_calls docker build -- "docker build -f docker/Dockerfile -t merlai:latest ."
 }
 @test "docker CLI absent but docker-compose present / up: docker-compose" {
   remove_stubs docker
@@ -198,8 +198,27 @@ expect_error() {
 @test "podman / up: podman-compose -p merlai -f FILE up -d" {
   expect_calls podman up -- "podman-compose -p merlai -f $C up -d"
 }
-@test "podman / down: podman-compose -p merlai -f FILE down" {
-  expect_calls podman down -- "podman-compose -p merlai -f $C down"
+@test "podman / down: podman-compose -p merlai -f FILE down, then the project's networks it leaves" {
+  run_script podman down -v
+  [[ $status -eq 0 ]] || fail_with "FAILED (podman down): expected exit status 0"
+  local want
+  want=$(printf '%s\n' "podman-compose -p merlai -f $C down -v" \
+    "podman network ls --filter label=io.podman.compose.project=merlai --format \\{\\{.Name\\}\\}")
+  [[ $(calls) == "$want" ]] || fail_with "FAILED (podman down): expected calls:" "$want"
+  [[ $stderr == "+ podman-compose -p merlai -f $C down -v" ]] || fail_with "FAILED (podman down): stderr"
+}
+
+@test "podman / down: a network podman-compose left behind is removed" {
+  cat >"$STUBS/podman" <<'EOF'
+#!/bin/bash
+{ printf '%s' "${0##*/}"; printf ' %q' "$@"; printf '\n'; } >>"$STUB_LOG"
+[[ "$1 $2" == "network ls" ]] && echo merlai_merlai
+exit 0
+EOF
+  run_script podman down
+  [[ $status -eq 0 ]] || fail_with "FAILED (podman down with a network left): exit status"
+  [[ $(calls) == *"podman network rm merlai_merlai" ]] || fail_with "FAILED (podman down): no network rm"
+  [[ $stderr == *"+ podman network rm merlai_merlai" ]] || fail_with "FAILED (podman down): rm not traced"
 }
 @test "podman / logs: podman-compose -p merlai -f FILE logs" {
   expect_calls podman logs -- "podman-compose -p merlai -f $C logs"
@@ -213,12 +232,12 @@ expect_error() {
 @test "podman / config: podman-compose -p merlai -f FILE config" {
   expect_calls podman config -- "podman-compose -p merlai -f $C config"
 }
-@test "podman / build: podman build -f docker/Dockerfile.cpu -t merlai:latest ." {
-  expect_calls podman build -- "podman build -f docker/Dockerfile.cpu -t merlai:latest ."
+@test "podman / build: podman build -f docker/Dockerfile -t merlai:latest ." {
+  expect_calls podman build -- "podman build -f docker/Dockerfile -t merlai:latest ."
 }
 @test "podman / build does not need podman-compose" {
   remove_stubs podman-compose
-  expect_calls podman build -- "podman build -f docker/Dockerfile.cpu -t merlai:latest ."
+  expect_calls podman build -- "podman build -f docker/Dockerfile -t merlai:latest ."
 }
 
 @test "nerdctl / up: nerdctl compose -p merlai -f FILE up -d" {
@@ -239,8 +258,8 @@ expect_error() {
 @test "nerdctl / config: nerdctl compose -p merlai -f FILE config" {
   expect_calls nerdctl config -- "nerdctl compose -p merlai -f $C config"
 }
-@test "nerdctl / build: nerdctl build -f docker/Dockerfile.cpu -t merlai:latest ." {
-  expect_calls nerdctl build -- "nerdctl build -f docker/Dockerfile.cpu -t merlai:latest ."
+@test "nerdctl / build: nerdctl build -f docker/Dockerfile -t merlai:latest ." {
+  expect_calls nerdctl build -- "nerdctl build -f docker/Dockerfile -t merlai:latest ."
 }
 
 @test "extra args are passed through for up, down, ps, config and build (every runtime)" {
@@ -256,14 +275,15 @@ expect_error() {
     rm -f "$STUB_LOG"
     expect_calls "$runtime" up --build merlai-api -- "${head[@]}" "$cmd -p merlai -f $C up -d --build merlai-api"
     rm -f "$STUB_LOG"
-    expect_calls "$runtime" down -v -- "${head[@]}" "$cmd -p merlai -f $C down -v"
+    # podman's down also looks for networks podman-compose leaves (tested above).
+    [[ $runtime == podman ]] || expect_calls "$runtime" down -v -- "${head[@]}" "$cmd -p merlai -f $C down -v"
     rm -f "$STUB_LOG"
     expect_calls "$runtime" ps -a -- "${head[@]}" "$cmd -p merlai -f $C ps -a"
     rm -f "$STUB_LOG"
     expect_calls "$runtime" config --services -- "${head[@]}" "$cmd -p merlai -f $C config --services"
     rm -f "$STUB_LOG"
     expect_calls "$runtime" build --no-cache -- \
-      "$runtime build -f docker/Dockerfile.cpu -t merlai:latest --no-cache ."
+      "$runtime build -f docker/Dockerfile -t merlai:latest --no-cache ."
   done
 }
 
@@ -334,7 +354,7 @@ expect_error() {
   cd "$BATS_TEST_TMPDIR"
   local s
   s=$(printf '%q' "$SRC")
-  expect_calls docker build -- "docker build -f $s/docker/Dockerfile.cpu -t merlai:latest $s"
+  expect_calls docker build -- "docker build -f $s/docker/Dockerfile -t merlai:latest $s"
 }
 
 @test "MERLAI_DOCKERFILE and MERLAI_IMAGE override the Dockerfile and the tag" {
@@ -346,7 +366,7 @@ expect_error() {
 @test "a remote build context: -f stays relative to its root, no local Dockerfile check" {
   export MERLAI_CONTEXT=https://github.com/example/merlai.git
   expect_calls nerdctl build -- \
-    "nerdctl build -f docker/Dockerfile.cpu -t merlai:latest https://github.com/example/merlai.git"
+    "nerdctl build -f docker/Dockerfile -t merlai:latest https://github.com/example/merlai.git"
 }
 
 # --- help ----------------------------------------------------------------------------------------
@@ -370,7 +390,8 @@ expect_error() {
   for word in up down logs ps config build help CONTAINER_RUNTIME PROJECT_NAME COMPOSE_FILE \
     MERLAI_CONTEXT MERLAI_DOCKERFILE MERLAI_IMAGE docker-compose podman-compose "nerdctl compose" \
     "64  unknown subcommand" "66  compose file or Dockerfile not found" \
-    "69  runtime binary not found on PATH" "78  unknown CONTAINER_RUNTIME"; do
+    "69  runtime binary not found on PATH" "78  unknown CONTAINER_RUNTIME" \
+    docker/Dockerfile.gpu docker/Dockerfile.lightweight; do
     [[ $output == *"$word"* ]] || fail_with "FAILED (help): does not mention '$word'"
   done
 }
@@ -495,16 +516,16 @@ expect_error() {
   local runtime
   for runtime in docker podman nerdctl; do
     rm -f "$STUB_LOG"
-    expect_calls "$runtime" build -- "$runtime build -f docker/Dockerfile.cpu -t merlai:latest ."
+    expect_calls "$runtime" build -- "$runtime build -f docker/Dockerfile -t merlai:latest ."
   done
 }
 
 @test "Dockerfile missing from a local context: exit 66, says to set MERLAI_CONTEXT (every runtime)" {
-  rm "$SRC/docker/Dockerfile.cpu"
+  rm "$SRC/docker/Dockerfile"
   local runtime
   for runtime in docker podman nerdctl; do
     expect_error 66 "$runtime" build -- \
-      "container-runtime.sh: error: Dockerfile not found: docker/Dockerfile.cpu" \
+      "container-runtime.sh: error: Dockerfile not found: docker/Dockerfile" \
       "Set MERLAI_CONTEXT to your Merlai source checkout"
   done
 }
@@ -528,4 +549,19 @@ expect_error() {
   fi
   run shellcheck "$REAL_SCRIPT" "$BATS_TEST_DIRNAME/run.sh" "$BATS_TEST_FILENAME"
   [[ $status -eq 0 ]] || fail_with "FAILED: shellcheck reported:"
+}
+
+@test "the default and the listed Dockerfiles exist in the vendored Merlai source (third_party/)" {
+  local tarball names
+  tarball=$(echo "$BATS_TEST_DIRNAME"/../../third_party/merlai-*.tar.gz)
+  [[ -f $tarball ]] || fail_with "FAILED: no Merlai tarball at $tarball"
+  names=$(tar -tzf "$tarball" | sed -n 's|^merlai/\(docker/Dockerfile[^/]*\)$|\1|p' | sort)
+  run_script docker help
+  local f
+  for f in docker/Dockerfile docker/Dockerfile.gpu docker/Dockerfile.lightweight; do
+    grep -qx "$f" <<<"$names" || fail_with "FAILED: $f is not in upstream's tree: $names"
+    [[ $output == *"$f"* ]] || fail_with "FAILED: help does not list $f"
+  done
+  # The default the script builds with is upstream's docker/Dockerfile, not a name upstream lacks.
+  grep -q '^  dockerfile=docker/Dockerfile$' "$REAL_SCRIPT" || fail_with "FAILED: default Dockerfile"
 }
