@@ -33,7 +33,10 @@ export function buildApp(outdir: string): App {
   });
   new Level1DevChart(app, LEVEL_PROFILES[AvailabilityLevel.DEVELOPMENT].chartId);
   new Level2StagingChart(app, LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId);
-  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId);
+  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId, {
+    // Level 3 requires both (no placeholder host, no plain HTTP): replace them with yours.
+    api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } },
+  });
   return app;
 }
 

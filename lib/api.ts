@@ -25,6 +25,7 @@ import { parseQuantity } from './quantity';
 import type * as rolloutModule from './rollout';
 import { PreStopPause, PreStopPauseType } from './shutdown';
 import { DeploymentStrategy, type RollingUpdateOptions } from './strategy';
+import { guardUniqueNames } from './unique-names';
 
 const TYPE = 'MerlaiApi';
 
@@ -76,12 +77,17 @@ export interface ApiIngressOptions {
    * Secret holding the TLS certificate for `host` (for example one cert-manager issues).
    * @default - no TLS section: plain HTTP
    */
-  readonly tlsSecretName?: string;
+  readonly tlsSecretName?: string | undefined;
   /**
    * The IngressClass.
    * @default 'nginx'
    */
-  readonly className?: string;
+  readonly className?: string | undefined;
+  /**
+   * Annotations of the Ingress (cert-manager issuer, ingress-nginx settings, …).
+   * @default - none
+   */
+  readonly annotations?: { readonly [key: string]: string } | undefined;
 }
 
 /** Overrides of a probe's timings; unset fields keep the level table's value. */
@@ -122,14 +128,15 @@ export interface ApiAutoscalingOverrides {
 export interface MerlaiApiOptions {
   /**
    * Name of the Deployment, Service and every object of the API; also the `app` label.
-   * @default 'merlai-api'
+   * @default - 'merlai-api'; with another `instance`, '<instance>-api'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
-   * Value of `app.kubernetes.io/instance`, to tell apart two Merlai installations in one namespace.
+   * Value of `app.kubernetes.io/instance`, to tell apart two Merlai installations in one namespace
+   * (it also names the objects unless `name` is given).
    * @default 'merlai'
    */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
   /**
    * Container image. Levels 2 and 3 require a pinned reference: an explicit tag other than
    * `latest` (or another floating tag), or a digest.
@@ -204,6 +211,48 @@ export interface MerlaiApiOptions {
    * @default - the level table: Levels 2 and 3 60 s; Level 1 Kubernetes' 30 s
    */
   readonly terminationGracePeriod?: Duration;
+  /**
+   * Annotations of the API pods (the pod template), e.g. for a service mesh or a log shipper.
+   * @default - none
+   */
+  readonly podAnnotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Extra labels of the API pods (the pod template only: the selector never changes). A key of the
+   * selector labels (`app`, `app.kubernetes.io/*`) is refused.
+   * @default - none
+   */
+  readonly podLabels?: { readonly [key: string]: string } | undefined;
+  /**
+   * Annotations of the API Service (e.g. a cloud load balancer's settings).
+   * @default - none
+   */
+  readonly serviceAnnotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Annotations of the ServiceAccount (e.g. a cloud workload identity).
+   * @default - none
+   */
+  readonly serviceAccountAnnotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Secrets (`kubernetes.io/dockerconfigjson`, in the chart's namespace) to pull the image with.
+   * @default - none: the node's or the ServiceAccount's credentials
+   */
+  readonly imagePullSecrets?: string[] | undefined;
+  /**
+   * Node labels the API pods must run on (`nodeSelector`).
+   * @default - any node
+   */
+  readonly nodeSelector?: { readonly [key: string]: string } | undefined;
+  /**
+   * Tolerations of the API pods (e.g. for a tainted GPU or dedicated node pool).
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[] | undefined;
+  /**
+   * Extra affinity of the API pods: its `nodeAffinity` and `podAffinity` are used as given, its
+   * `podAntiAffinity` terms are added to the level's own (Level 3 prefers one pod per node).
+   * @default - the level's anti-affinity only
+   */
+  readonly affinity?: k8s.Affinity | undefined;
 }
 
 /** Props of `MerlaiApi`. */
@@ -222,6 +271,8 @@ export interface ApiVolumeMount {
 }
 
 const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
+/** What `MerlaiDatastores` and `MerlaiLogging` give the API; without them it cannot serve. */
+const WIRED_ENV = ['DATABASE_URL', 'REDIS_URL', 'LOG_CONFIG'];
 const CACHE_DIR = '/var/cache/merlai';
 const STARTUP_PERIOD_SECONDS = 10;
 /** The user the Merlai image is built with (the guide's `runAsUser: 1000`, `fsGroup: 1000`). */
@@ -266,13 +317,25 @@ export class MerlaiApi extends Construct {
   public readonly serviceAccountName: string;
   private readonly env = new Map<string, EnvValue>();
   private readonly extraMounts: ApiVolumeMount[] = [];
+  private warned = false;
 
   constructor(scope: Construct, id: string, props: MerlaiApiProps) {
     super(scope, id);
     const profile = levelProfile(props.level);
     this.profile = profile;
-    this.name = requireDnsLabel(this, TYPE, 'name', props.name ?? 'merlai-api');
     const instance = requireDnsLabel(this, TYPE, 'instance', props.instance ?? 'merlai');
+    this.name = requireDnsLabel(
+      this,
+      TYPE,
+      'name',
+      props.name ?? (instance === 'merlai' ? 'merlai-api' : `${instance}-api`),
+    );
+    guardUniqueNames(
+      this,
+      TYPE,
+      "give each MerlaiApi in one namespace its own 'instance' (which names its objects '<instance>-api') or 'name'",
+    );
+    this.node.addValidation({ validate: () => this.warnUnwired() });
     this.serviceAccountName = requireDnsLabel(
       this,
       TYPE,
@@ -317,8 +380,13 @@ export class MerlaiApi extends Construct {
     }
     for (const [name, value] of Object.entries(props.env ?? {})) this.addEnv(name, value);
 
+    const podLabels = this.extraPodLabels(props.podLabels);
     new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name: this.serviceAccountName, labels: this.selectorLabels },
+      metadata: {
+        name: this.serviceAccountName,
+        labels: this.selectorLabels,
+        annotations: annotations(props.serviceAccountAnnotations),
+      },
       automountServiceAccountToken: false,
     });
 
@@ -340,13 +408,21 @@ export class MerlaiApi extends Construct {
           },
         },
         template: {
-          metadata: { labels: this.selectorLabels },
+          metadata: {
+            labels: { ...podLabels, ...this.selectorLabels },
+            annotations: annotations(props.podAnnotations),
+          },
           spec: {
             serviceAccountName: this.serviceAccountName,
+            imagePullSecrets: props.imagePullSecrets?.map((name) => ({
+              name: requireDnsSubdomain(this, 'imagePullSecrets', name),
+            })),
+            nodeSelector: annotations(props.nodeSelector),
+            tolerations: props.tolerations,
             automountServiceAccountToken: false,
             priorityClassName: props.priorityClassName,
             terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
-            ...(profile.placement ? this.placement(profile.placement) : {}),
+            ...mergeAffinity(profile.placement ? this.placement(profile.placement) : {}, props.affinity),
             securityContext: {
               ...restrictedPodSecurityContext(API_UID),
               fsGroupChangePolicy: 'OnRootMismatch',
@@ -393,7 +469,11 @@ export class MerlaiApi extends Construct {
       { name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' },
     ];
     this.service = new k8s.KubeService(this, 'service', {
-      metadata: { name: this.name, labels: this.selectorLabels },
+      metadata: {
+        name: this.name,
+        labels: this.selectorLabels,
+        annotations: annotations(props.serviceAnnotations),
+      },
       spec: {
         type: props.serviceType ?? ApiServiceType.CLUSTER_IP,
         selector: this.selectorLabels,
@@ -448,6 +528,42 @@ export class MerlaiApi extends Construct {
   public addVolumeMount(mount: ApiVolumeMount): void {
     requireDnsLabel(this, TYPE, 'volume name', mount.name);
     this.extraMounts.push(mount);
+  }
+
+  /**
+   * A synth-time warning (not an error: a team may wire the API by hand later) when the API has
+   * no way to reach its datastores or its logging configuration.
+   */
+  private warnUnwired(): string[] {
+    // MerlaiLogging mounts its ConfigMap and may name the variable otherwise (`envVar`).
+    const missing = WIRED_ENV.filter(
+      (name) => !this.env.has(name) && !(name === 'LOG_CONFIG' && this.extraMounts.length > 0),
+    );
+    if (missing.length > 0 && !this.warned) {
+      this.warned = true;
+      console.warn(
+        `[${this.node.path}] ${TYPE}: 'env' has no ${missing.join(', ')}: the API cannot reach PostgreSQL and Redis or load its logging configuration. ` +
+          "Wire it with new MerlaiDatastores(scope, 'datastores', { level, api }) and new MerlaiLogging(scope, 'logging', { api }) (a level chart does both), " +
+          'or set the variables with api.addEnv(name, EnvValue.fromSecretKey(secret, key)).',
+      );
+    }
+    return [];
+  }
+
+  /** Extra pod-template labels; the selector's keys stay the construct's. */
+  private extraPodLabels(labels: { readonly [key: string]: string } | undefined): Record<string, string> {
+    for (const key of Object.keys(labels ?? {})) {
+      if (key in this.selectorLabels) {
+        invalidProp(
+          this,
+          TYPE,
+          `podLabels.${key}`,
+          labels?.[key],
+          `expected a key other than the selector's (${Object.keys(this.selectorLabels).join(', ')}): the selector is immutable and set by the construct`,
+        );
+      }
+    }
+    return { ...labels };
   }
 
   private renderEnv(): k8s.EnvVar[] {
@@ -778,7 +894,7 @@ export class MerlaiApi extends Construct {
     const className = o.className ?? 'nginx';
     requireDnsSubdomain(this, 'ingress.className', className);
     new k8s.KubeIngress(this, 'ingress', {
-      metadata: { name: this.name, labels: this.selectorLabels },
+      metadata: { name: this.name, labels: this.selectorLabels, annotations: annotations(o.annotations) },
       spec: {
         ingressClassName: className,
         tls: o.tlsSecretName ? [{ hosts: [o.host], secretName: o.tlsSecretName }] : undefined,
@@ -801,8 +917,45 @@ export class MerlaiApi extends Construct {
   }
 }
 
-function requireDnsSubdomain(scope: Construct, prop: string, value: string): void {
+function requireDnsSubdomain(scope: Construct, prop: string, value: string): string {
   checkDnsSubdomain(scope, TYPE, prop, value);
+  return value;
+}
+
+/** A copy of a string map, or undefined when empty (so the YAML shows no empty `annotations: {}`). */
+function annotations(
+  map: { readonly [key: string]: string } | undefined,
+): Record<string, string> | undefined {
+  return map && Object.keys(map).length > 0 ? { ...map } : undefined;
+}
+
+/** The level's placement plus a team's extra affinity: anti-affinity terms add up, the rest is the team's. */
+function mergeAffinity(
+  level: Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'>,
+  extra: k8s.Affinity | undefined,
+): Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'> {
+  if (!extra) return level;
+  const own = level.affinity?.podAntiAffinity;
+  const more = extra.podAntiAffinity;
+  const podAntiAffinity =
+    own || more
+      ? {
+          requiredDuringSchedulingIgnoredDuringExecution: concat(
+            own?.requiredDuringSchedulingIgnoredDuringExecution,
+            more?.requiredDuringSchedulingIgnoredDuringExecution,
+          ),
+          preferredDuringSchedulingIgnoredDuringExecution: concat(
+            own?.preferredDuringSchedulingIgnoredDuringExecution,
+            more?.preferredDuringSchedulingIgnoredDuringExecution,
+          ),
+        }
+      : undefined;
+  return { ...level, affinity: { ...extra, podAntiAffinity } };
+}
+
+function concat<T>(a: T[] | undefined, b: T[] | undefined): T[] | undefined {
+  const all = [...(a ?? []), ...(b ?? [])];
+  return all.length > 0 ? all : undefined;
 }
 
 /**

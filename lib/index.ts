@@ -2,7 +2,7 @@ export * from './api';
 export * from './compose';
 export * from './datastores';
 export * from './endpoints';
-export * from './errors';
+export { MerlaiPropError } from './errors';
 export * from './image';
 export * from './level-chart';
 export * from './levels';

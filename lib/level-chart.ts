@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
-import { requireDnsLabel } from './errors';
+import { invalidProp, requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
 import { MerlaiLogging, type MerlaiLoggingOptions } from './logging';
@@ -30,7 +30,20 @@ export interface MerlaiLevelChartProps {
    * Namespace of every object, created by the chart.
    * @default 'merlai'
    */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
+  /**
+   * Whether the chart creates the Namespace object (with the Pod Security labels). Turn it off
+   * when the platform creates namespaces; it must then enforce Pod Security "restricted" itself.
+   * @default true
+   */
+  readonly createNamespace?: boolean | undefined;
+  /**
+   * Extra labels on every object of the chart (team, cost centre, …), beside the chart's own
+   * (`app.kubernetes.io/part-of`, `app.kubernetes.io/managed-by`, `merlai.io/level`,
+   * `merlai.io/environment`), which they cannot replace.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string } | undefined;
   /**
    * Overrides of the API (image, replicas, resources, probes, storage, ingress, …).
    * @default - the level table
@@ -74,20 +87,36 @@ export class MerlaiLevelChart extends Chart {
   constructor(scope: Construct, id: string, level: AvailabilityLevel, props: MerlaiLevelChartProps = {}) {
     const profile = levelProfile(level);
     const namespace = props.namespace ?? 'merlai';
+    const ownLabels = chartLabels(profile.number, profile.environment);
     super(scope, id, {
       namespace,
-      labels: chartLabels(profile.number, profile.environment),
+      labels: { ...props.labels, ...ownLabels },
       disableResourceNameHashes: true,
     });
     requireDnsLabel(this, 'MerlaiLevelChart', 'namespace', namespace);
+    for (const key of Object.keys(props.labels ?? {})) {
+      if (key in ownLabels) {
+        invalidProp(
+          this,
+          'MerlaiLevelChart',
+          `labels.${key}`,
+          props.labels?.[key],
+          `expected a key other than the chart's own (${Object.keys(ownLabels).join(', ')})`,
+        );
+      }
+    }
+    // Production gets no placeholder host and no plain HTTP.
+    if (level === AvailabilityLevel.PRODUCTION) requireHostAndTls(this, new.target.name, props.api?.ingress);
     this.profile = profile;
     this.namespaceName = namespace;
 
-    const ns = new k8s.KubeNamespace(this, 'namespace', {
-      metadata: { name: namespace, labels: podSecurityLabels(POD_SECURITY_VERSION) },
-    });
-    // A Namespace is cluster-scoped: drop the namespace the chart gives every object.
-    ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    if (props.createNamespace ?? true) {
+      const ns = new k8s.KubeNamespace(this, 'namespace', {
+        metadata: { name: namespace, labels: podSecurityLabels(POD_SECURITY_VERSION) },
+      });
+      // A Namespace is cluster-scoped: drop the namespace the chart gives every object.
+      ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    }
 
     this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
     this.logging = new MerlaiLogging(this, 'logging', { ...props.logging, api: this.api });
@@ -99,7 +128,7 @@ export class MerlaiLevelChart extends Chart {
     });
     if (profile.monitoring) {
       this.observability = new MerlaiObservability(this, 'observability', {
-        backupCronJobName: BACKUP_NAME,
+        backupCronJobName: this.datastores.backup ? BACKUP_NAME : undefined,
         backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
         ...props.observability,
         api: this.api,
@@ -112,6 +141,28 @@ export class MerlaiLevelChart extends Chart {
       api: this.api,
       endpoints: this.datastores.endpoints,
     });
+  }
+}
+
+/** Level 3's entry: an explicit host and a TLS Secret. */
+function requireHostAndTls(scope: Chart, type: string, ingress: MerlaiApiOptions['ingress']): void {
+  if (!ingress?.host) {
+    invalidProp(
+      scope,
+      type,
+      'api.ingress.host',
+      ingress?.host,
+      "expected the public host name of the API, e.g. api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } }",
+    );
+  }
+  if (!ingress.tlsSecretName) {
+    invalidProp(
+      scope,
+      type,
+      'api.ingress.tlsSecretName',
+      ingress.tlsSecretName,
+      `expected the Secret holding the TLS certificate of '${ingress.host}' (e.g. one cert-manager issues): production serves HTTPS only`,
+    );
   }
 }
 
@@ -132,12 +183,13 @@ export class Level2StagingChart extends MerlaiLevelChart {
   }
 }
 
-/** Level 3, production (99.9 %): autoscaled API (3–10 pods), distributed storage, TLS Ingress. */
+/**
+ * Level 3, production (99.9 %): autoscaled API (3–10 pods), distributed storage, TLS Ingress.
+ * `api.ingress.host` and `api.ingress.tlsSecretName` are required: production gets no placeholder
+ * host and no plain HTTP.
+ */
 export class Level3ProductionChart extends MerlaiLevelChart {
   constructor(scope: Construct, id: string, props: MerlaiLevelChartProps = {}) {
-    super(scope, id, AvailabilityLevel.PRODUCTION, {
-      ...props,
-      api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' }, ...props.api },
-    });
+    super(scope, id, AvailabilityLevel.PRODUCTION, props);
   }
 }

@@ -120,7 +120,7 @@ describe('level 1 datastores (development, 99 %)', () => {
     const script = `const { Testing } = require('cdk8s'); const lib = require('./lib');
       const loaded = () => Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(`${root}/imports/`)}));
       Testing.synth(new lib.Level1DevChart(Testing.app(), 'l1')); const level1 = loaded();
-      Testing.synth(new lib.Level3ProductionChart(Testing.app(), 'l3'));
+      Testing.synth(new lib.Level3ProductionChart(Testing.app(), 'l3', { api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } } }));
       console.log(JSON.stringify({ level1, level3: loaded().map((f) => require('node:path').basename(f)) }));`;
     const out = execFileSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {
       cwd: root,

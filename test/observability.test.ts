@@ -55,7 +55,7 @@ describe('level 1 (development): no Prometheus', () => {
       const ours = (f) => f.startsWith(require('node:path').join(process.cwd(), 'imports/'));
       const loaded = Object.keys(require.cache).filter(ours);
       const { Level3ProductionChart } = require('./lib');
-      Testing.synth(new Level3ProductionChart(Testing.app(), 'level3-production'));
+      Testing.synth(new Level3ProductionChart(Testing.app(), 'level3-production', { api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } } }));
       const after = Object.keys(require.cache).filter(ours);
       console.log(JSON.stringify({ loaded, after: after.map((f) => f.split('/imports/')[1]) }));`;
     const run = spawnSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {

@@ -217,7 +217,7 @@ describe('rolling update (the default)', () => {
       const app = require('./main').buildApp(require('node:os').tmpdir());
       const before = ${count};
       const l = require('./lib');
-      new l.Level3ProductionChart(app, 'canary', { api: { strategy: l.DeploymentStrategy.canary() } });
+      new l.Level3ProductionChart(app, 'canary', { api: { strategy: l.DeploymentStrategy.canary(), ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } } });
       console.log(JSON.stringify([before, ${count}]));`;
     const out = execFileSync(process.execPath, ['-r', 'esbuild-register', '-e', script], {
       cwd: root,

@@ -29,9 +29,21 @@ const CHARTS = {
   [AvailabilityLevel.PRODUCTION]: Level3ProductionChart,
 };
 
-/** A level chart in a fresh test app. */
+/** The host and TLS Secret that Level 3 requires (the app's own, `main.ts`). */
+export const LEVEL3_INGRESS = { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } as const;
+
+/**
+ * Props with Level 3's required host and TLS Secret added when the test gives no ingress of its
+ * own, so tests of other features build a valid production chart.
+ */
+export function withLevel3Ingress(props: MerlaiLevelChartProps = {}): MerlaiLevelChartProps {
+  return props.api?.ingress ? props : { ...props, api: { ...props.api, ingress: LEVEL3_INGRESS } };
+}
+
+/** A level chart in a fresh test app (Level 3 with the app's host and TLS Secret unless given). */
 export function levelChart(level: AvailabilityLevel, props: MerlaiLevelChartProps = {}): MerlaiLevelChart {
-  return new CHARTS[level](Testing.app(), LEVEL_PROFILES[level].chartId, props);
+  const p = level === AvailabilityLevel.PRODUCTION ? withLevel3Ingress(props) : props;
+  return new CHARTS[level](Testing.app(), LEVEL_PROFILES[level].chartId, p);
 }
 
 /** The objects one level synthesizes. */
