@@ -93,35 +93,35 @@ export interface ApiIngressOptions {
 /** Overrides of a probe's timings; unset fields keep the level table's value. */
 export interface ProbeOverrides {
   /** @default - the level table */
-  readonly initialDelaySeconds?: number;
+  readonly initialDelaySeconds?: number | undefined;
   /** @default - the level table */
-  readonly periodSeconds?: number;
+  readonly periodSeconds?: number | undefined;
   /** @default - the level table */
-  readonly timeoutSeconds?: number;
+  readonly timeoutSeconds?: number | undefined;
   /** @default - the level table */
-  readonly failureThreshold?: number;
+  readonly failureThreshold?: number | undefined;
 }
 
 /** Overrides of the container's requests and limits (Kubernetes quantities). */
 export interface ApiResourceOverrides {
   /** @default - the level table (Level 3: '250m') */
-  readonly cpuRequest?: string;
+  readonly cpuRequest?: string | undefined;
   /** @default - the level table (Level 3: '512Mi') */
-  readonly memoryRequest?: string;
+  readonly memoryRequest?: string | undefined;
   /** @default - the level table (Level 3: '500m') */
-  readonly cpuLimit?: string;
+  readonly cpuLimit?: string | undefined;
   /** @default - the level table (Level 3: '1Gi') */
-  readonly memoryLimit?: string;
+  readonly memoryLimit?: string | undefined;
 }
 
 /** Overrides of the autoscaler. */
 export interface ApiAutoscalingOverrides {
   /** @default - the level table (Level 3: 3) */
-  readonly minReplicas?: number;
+  readonly minReplicas?: number | undefined;
   /** @default - the level table (Level 3: 10) */
-  readonly maxReplicas?: number;
+  readonly maxReplicas?: number | undefined;
   /** @default - the level table (Level 3: 70) */
-  readonly cpuUtilizationPercent?: number;
+  readonly cpuUtilizationPercent?: number | undefined;
 }
 
 /** Everything a team may override on `MerlaiApi`; the level table supplies the rest. */
@@ -142,75 +142,75 @@ export interface MerlaiApiOptions {
    * `latest` (or another floating tag), or a digest.
    * @default - Level 1: 'merlai:latest' as in the guide; Levels 2 and 3: `DEFAULT_PINNED_IMAGE`
    */
-  readonly image?: string;
+  readonly image?: string | undefined;
   /**
    * Fixed number of API pods. Exclusive with autoscaling: at Level 3 the autoscaler owns the count.
    * @default - the level table (Level 1: 1, Level 2: 2, Level 3: none, the HPA decides)
    */
-  readonly replicas?: number;
+  readonly replicas?: number | undefined;
   /**
    * Autoscaler bounds. Setting them at Level 1 or 2 adds an autoscaler there too.
    * @default - the level table (Level 3: min 3, max 10, CPU 70 %; others: no autoscaler)
    */
-  readonly autoscaling?: ApiAutoscalingOverrides;
+  readonly autoscaling?: ApiAutoscalingOverrides | undefined;
   /** @default - the level table */
-  readonly resources?: ApiResourceOverrides;
+  readonly resources?: ApiResourceOverrides | undefined;
   /** @default - the level table: `/health`, 30 s delay, 10 s period (Level 3: 5 s timeout, 3 failures) */
-  readonly liveness?: ProbeOverrides;
+  readonly liveness?: ProbeOverrides | undefined;
   /** @default - the level table: `/ready`, 5 s delay, 5 s period (Level 3: 3 s timeout, 3 failures) */
-  readonly readiness?: ProbeOverrides;
+  readonly readiness?: ProbeOverrides | undefined;
   /**
    * Longest time a pod may take to load its models before it is restarted. The startup probe
    * polls `/health` every 10 s for this long; liveness and readiness start only after it passes.
    * @default Duration.minutes(5)
    */
-  readonly modelLoadTimeout?: Duration;
+  readonly modelLoadTimeout?: Duration | undefined;
   /** @default ApiServiceType.CLUSTER_IP */
-  readonly serviceType?: ApiServiceType;
+  readonly serviceType?: ApiServiceType | undefined;
   /** @default - no Ingress */
-  readonly ingress?: ApiIngressOptions;
+  readonly ingress?: ApiIngressOptions | undefined;
   /**
    * StorageClass of the `/app/data` and `/app/models` claims (Levels 2 and 3).
    * @default - the cluster's default StorageClass
    */
-  readonly storageClassName?: string;
+  readonly storageClassName?: string | undefined;
   /** @default '10Gi' */
-  readonly dataStorageSize?: string;
+  readonly dataStorageSize?: string | undefined;
   /** @default '20Gi' */
-  readonly modelsStorageSize?: string;
+  readonly modelsStorageSize?: string | undefined;
   /**
    * Extra environment variables; `ENVIRONMENT`, `HOME` and `XDG_CACHE_HOME` are set by the construct.
    * @default - none
    */
-  readonly env?: { readonly [name: string]: EnvValue };
+  readonly env?: { readonly [name: string]: EnvValue } | undefined;
   /**
    * Name of the ServiceAccount the pods run as (created by this construct, without an API token).
    * @default - the API's name
    */
-  readonly serviceAccountName?: string;
+  readonly serviceAccountName?: string | undefined;
   /**
    * How new versions replace old ones: `DeploymentStrategy.rollingUpdate()`, `.blueGreen()` or
    * `.canary()` (the last two need Argo Rollouts in the cluster). Whatever the strategy, a rollout
    * keeps the level's ready pods (`minReadyApiPods` of the level table).
    * @default DeploymentStrategy.rollingUpdate() with the level table's maxUnavailable and maxSurge
    */
-  readonly strategy?: DeploymentStrategy;
+  readonly strategy?: DeploymentStrategy | undefined;
   /**
    * PriorityClass of the API's pods, so the scheduler preempts less important pods for them
    * rather than leave them pending. The class must exist in the cluster.
    * @default - none: the cluster's default priority
    */
-  readonly priorityClassName?: string;
+  readonly priorityClassName?: string | undefined;
   /**
    * The pause before SIGTERM that lets ingress-nginx stop routing to a terminating pod.
    * @default - the level table: Levels 2 and 3 `PreStopPause.pythonSleep()` for 10 s; Level 1 none
    */
-  readonly preStopPause?: PreStopPause;
+  readonly preStopPause?: PreStopPause | undefined;
   /**
    * `terminationGracePeriodSeconds`: the pre-stop pause plus the time in-flight requests get.
    * @default - the level table: Levels 2 and 3 60 s; Level 1 Kubernetes' 30 s
    */
-  readonly terminationGracePeriod?: Duration;
+  readonly terminationGracePeriod?: Duration | undefined;
   /**
    * Annotations of the API pods (the pod template), e.g. for a service mesh or a log shipper.
    * @default - none
@@ -261,13 +261,33 @@ export interface MerlaiApiProps extends MerlaiApiOptions {
   readonly level: AvailabilityLevel;
 }
 
+/** Where an extra volume's data comes from: one of the fields (a `k8s.Volume` without its name). */
+export interface ApiVolumeSource {
+  /** @default - not this kind */
+  readonly emptyDir?: k8s.EmptyDirVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly configMap?: k8s.ConfigMapVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly secret?: k8s.SecretVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly persistentVolumeClaim?: k8s.PersistentVolumeClaimVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly projected?: k8s.ProjectedVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly csi?: k8s.CsiVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly ephemeral?: k8s.EphemeralVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly downwardApi?: k8s.DownwardApiVolumeSource | undefined;
+}
+
 /** An extra volume mounted into the API container. */
 export interface ApiVolumeMount {
   readonly name: string;
   readonly mountPath: string;
-  readonly volume: Omit<k8s.Volume, 'name'>;
+  readonly volume: ApiVolumeSource;
   /** @default true */
-  readonly readOnly?: boolean;
+  readonly readOnly?: boolean | undefined;
 }
 
 const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
@@ -739,12 +759,12 @@ export class MerlaiApi extends Construct {
         `expected whole seconds, more than the pre-stop pause (${pauseSeconds}s): Kubernetes kills the pod when the grace period ends, pause included, so the app would get no time to finish its requests`,
       );
     }
-    if (pause.type === PreStopPauseType.COMMAND && (pause.command ?? []).length === 0) {
+    if (pause.type === PreStopPauseType.COMMAND && (pause.execCommand ?? []).length === 0) {
       invalidProp(this, TYPE, 'preStopPause', [], 'expected a command such as ["sleep", "10"]');
     }
     const commands: Partial<Record<PreStopPauseType, string[]>> = {
       [PreStopPauseType.PYTHON]: ['python3', '-c', `import time; time.sleep(${pauseSeconds})`],
-      [PreStopPauseType.COMMAND]: pause.command,
+      [PreStopPauseType.COMMAND]: pause.execCommand,
     };
     return {
       terminationGracePeriodSeconds: grace,

@@ -21,7 +21,7 @@ export interface ComposeOptions {
    * @default - none: images are built by `scripts/container-runtime.sh build` (the guide's
    * `docker build -f docker/Dockerfile.cpu -t merlai:latest .`), one way for every runtime
    */
-  readonly build?: { readonly [service: string]: ComposeBuild };
+  readonly builds?: { readonly [service: string]: ComposeBuild };
   /**
    * Folder (relative to the Compose file) holding the ConfigMap files the services mount.
    * @default 'level1-dev.compose.d'
@@ -84,7 +84,7 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
     '/app/data': '${MERLAI_DATA_DIR:-../data}',
     '/app/models': 'merlai-models',
   };
-  const build = options.build ?? {};
+  const build = options.builds ?? {};
 
   const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
   const secrets = new Map<string, Record<string, string>>(

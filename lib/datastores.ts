@@ -14,11 +14,11 @@ export interface MerlaiDatastoresOptions {
    * Value of `app.kubernetes.io/instance` on every datastore object.
    * @default 'merlai'
    */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
   /** @default - the level table: Level 1 a StatefulSet, Levels 2 and 3 a CloudNativePG cluster */
-  readonly postgres?: PostgresOptions;
+  readonly postgres?: PostgresOptions | undefined;
   /** @default - the level table: Level 1 standalone, Levels 2 and 3 replication with Sentinel */
-  readonly redis?: RedisOptions;
+  readonly redis?: RedisOptions | undefined;
   /** @default - the level table's schedule, retention and volume size */
   readonly backup?: PostgresBackupOptions | undefined;
   /**
@@ -37,7 +37,7 @@ export interface MerlaiDatastoresProps extends MerlaiDatastoresOptions {
    * The API to wire: it receives `DATABASE_URL`, `REDIS_PASSWORD` and `REDIS_URL` as Secret references.
    * @default - nothing is wired
    */
-  readonly api?: MerlaiApi;
+  readonly api?: MerlaiApi | undefined;
 }
 
 /**

@@ -48,29 +48,29 @@ export interface MerlaiLevelChartProps {
    * Overrides of the API (image, replicas, resources, probes, storage, ingress, …).
    * @default - the level table
    */
-  readonly api?: MerlaiApiOptions;
+  readonly api?: MerlaiApiOptions | undefined;
   /**
    * Overrides of the logging ConfigMap (`merlai-logging`) and how the API finds it.
    * @default - the guide's `log-config.yaml`, named by `LOG_CONFIG`
    */
-  readonly logging?: MerlaiLoggingOptions;
+  readonly logging?: MerlaiLoggingOptions | undefined;
   /**
    * Overrides of the Prometheus rules (latency threshold, metrics path, selector labels, …);
    * used at levels whose profile has `monitoring`.
    * @default - the level table; backup alerts for CronJob `merlai-postgres-backup`
    */
-  readonly observability?: MerlaiObservabilityOptions;
+  readonly observability?: MerlaiObservabilityOptions | undefined;
   /**
    * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, API server).
    * @default - ingress-nginx, cluster DNS in kube-system, `monitoring` where the level is monitored,
    *   `DEFAULT_KUBERNETES_API_SERVER`
    */
-  readonly security?: MerlaiSecurityOptions;
+  readonly security?: MerlaiSecurityOptions | undefined;
   /**
    * Overrides of PostgreSQL, Redis and the backups (instances, storage, external servers, …).
    * @default - the level table
    */
-  readonly datastores?: MerlaiDatastoresOptions;
+  readonly datastores?: MerlaiDatastoresOptions | undefined;
 }
 
 /** A chart holding one availability level of Merlai: its namespace and every construct of that level. */

@@ -25,7 +25,16 @@ function errorOf(build: () => unknown): string {
 describe('Level 3 needs an explicit host and TLS Secret', () => {
   test('no ingress at all: names the chart, the prop and an example', () => {
     const build = () => new Level3ProductionChart(Testing.app(), 'prod');
-    expect(build).toThrow(MerlaiPropError);
+    let caught: unknown;
+    try {
+      build();
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught instanceof MerlaiPropError).toBe(true);
+    expect(MerlaiPropError.isMerlaiPropError(caught)).toBe(true);
+    expect(MerlaiPropError.isMerlaiPropError(new Error('other'))).toBe(false);
+    expect((caught as Error).name).toBe('MerlaiPropError');
     expect(errorOf(build)).toBe(
       "[prod] Level3ProductionChart: 'api.ingress.host' is undefined; expected the public host name of the API, e.g. api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } }",
     );
