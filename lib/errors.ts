@@ -16,10 +16,10 @@ class PropError extends Error {
  * carry one.)
  */
 export class MerlaiPropError {
-  /** Whether `error` was thrown by this library for a bad prop. */
+  /** Whether `thrown` was thrown by this library for a bad prop. */
   // biome-ignore lint/suspicious/noExplicitAny: jsii carries `any` to every language (a caught error is untyped)
-  public static isMerlaiPropError(error: any): boolean {
-    return error instanceof PropError;
+  public static isMerlaiPropError(thrown: any): boolean {
+    return thrown instanceof PropError;
   }
 
   private constructor() {}

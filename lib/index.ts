@@ -15,4 +15,5 @@ export * from './redis';
 export * from './security';
 export * from './shutdown';
 export * from './sli';
+export * from './statics';
 export * from './strategy';
