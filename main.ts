@@ -68,7 +68,8 @@ export function synthesize(outdir: string, atomic: boolean, build: (outdir: stri
   }
 }
 
-if (require.main === module) {
+/** The command line: `dist/` atomically, or the folder `cdk8s synth` passes in CDK8S_OUTDIR. */
+export function main(): void {
   const cliOutdir = process.env.CDK8S_OUTDIR;
   try {
     synthesize(cliOutdir ?? 'dist', cliOutdir === undefined);
@@ -77,3 +78,6 @@ if (require.main === module) {
     process.exit(1);
   }
 }
+
+// Run directly (`node -r esbuild-register main.ts`); scripts/synth.js calls main() of its bundle.
+if (require.main === module) main();
