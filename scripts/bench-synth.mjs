@@ -29,7 +29,7 @@ const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 function timed(cmd, args, env = {}) {
   const out = mkdtempSync(path.join(os.tmpdir(), 'merlai-bench-'));
   const start = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
     cwd: ROOT,
     env: { ...process.env, CDK8S_OUTDIR: out, ...env },
     encoding: 'utf8',
@@ -37,8 +37,8 @@ function timed(cmd, args, env = {}) {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  const kb = Number(r.stderr.trim().split('\n').pop());
-  return { ms, kb };
+  const [kb, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { ms, kb, cpu: (user + sys) * 1000 };
 }
 
 const key = (o) => `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}|${o.metadata.name}`;
@@ -117,18 +117,33 @@ const pairs = [];
 for (let i = 0; i < runs; i++) {
   const synth = timed(process.execPath, ['scripts/synth.js']);
   let kustomize = 0;
-  for (const l of LEVELS) kustomize += timed('kubectl', ['kustomize', path.join('bench', 'overlays', l)]).ms;
-  pairs.push({ synth: synth.ms, kustomize, ratio: synth.ms / kustomize, kb: synth.kb });
+  let kustomizeCpu = 0;
+  for (const l of LEVELS) {
+    const k = timed('kubectl', ['kustomize', path.join('bench', 'overlays', l)]);
+    kustomize += k.ms;
+    kustomizeCpu += k.cpu;
+  }
+  pairs.push({
+    synth: synth.ms,
+    kustomize,
+    ratio: synth.ms / kustomize,
+    kb: synth.kb,
+    synthCpu: synth.cpu,
+    kustomizeCpu,
+    cpuRatio: synth.cpu / kustomizeCpu,
+  });
 }
 
 // 2. npx cdk8s synth against the CLI's own start-up.
 const cli = [];
 for (let i = 0; i < runs; i++) {
-  const startup = timed('npx', ['cdk8s', '--version']).ms;
+  const up = timed('npx', ['cdk8s', '--version']);
+  const startup = up.ms;
   const out = mkdtempSync(path.join(os.tmpdir(), 'merlai-bench-cli-'));
-  const synth = timed('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--output', out]).ms;
+  const run = timed('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--output', out]);
+  const synth = run.ms;
   rmSync(out, { recursive: true, force: true });
-  cli.push({ startup, synth, extra: synth - startup });
+  cli.push({ startup, synth, extra: synth - startup, extraCpu: run.cpu - up.cpu });
 }
 
 // 3. Scaling with the number of environments.
@@ -142,9 +157,8 @@ for (const n of [1, 10, 100, 300]) {
   for (let i = 0; i < (n >= 100 ? 3 : runs); i++)
     samples.push(timed(process.execPath, ['-r', 'esbuild-register', '-e', script]));
   const ms = median(samples.map((x) => x.ms));
-  scaling.push({ n, ms, kb: median(samples.map((x) => x.kb)) });
+  scaling.push({ n, ms, cpu: median(samples.map((x) => x.cpu)), kb: median(samples.map((x) => x.kb)) });
 }
-const base = scaling[0].ms;
 
 const cpu = os.cpus()[0]?.model ?? 'unknown';
 const load = os
@@ -173,6 +187,7 @@ exactly \`dist/\`'s objects), one \`kubectl kustomize\` per level.
 | main job | ${s(median(pairs.map((p) => p.synth)))} (peak RSS ${Math.round(median(pairs.map((p) => p.kb)) / 1024)} MiB) |
 | three \`kubectl kustomize\` builds | ${s(median(pairs.map((p) => p.kustomize)))} |
 | ratio, per pair | ${ratio.toFixed(2)}× (target ≤ 1.20×: ${ratio <= 1.2 ? 'met' : 'not met'}) |
+| CPU time (user + system): main job / three builds | ${s(median(pairs.map((p) => p.synthCpu)))} / ${s(median(pairs.map((p) => p.kustomizeCpu)))}, ratio ${median(pairs.map((p) => p.cpuRatio)).toFixed(2)}× |
 
 ## \`npx cdk8s synth\` against the CLI's start-up
 
@@ -181,12 +196,13 @@ exactly \`dist/\`'s objects), one \`kubectl kustomize\` per level.
 | \`npx cdk8s --version\` (CLI start-up) | ${s(median(cli.map((c) => c.startup)))} |
 | \`npx cdk8s synth\` | ${s(median(cli.map((c) => c.synth)))} |
 | synth minus start-up, per pair | ${s(extra)} (target ≤ 0.30 s: ${extra <= 300 ? 'met' : 'not met'}) |
+| the same in CPU time (user + system) | ${s(median(cli.map((c) => c.extraCpu)))} |
 
 ## Scaling: Level 2 environments in one app
 
-| environments | time | peak memory | cost per environment (beyond the first) |
-| ------------ | ---- | ----------- | --------------------------------------- |
-${scaling.map((r) => `| ${r.n} | ${s(r.ms)} | ${Math.round(r.kb / 1024)} MiB | ${r.n === 1 ? '—' : `${((r.ms - base) / (r.n - 1)).toFixed(1)} ms`} |`).join('\n')}
+| environments | time | CPU time | peak memory | CPU cost per environment (beyond the first) |
+| ------------ | ---- | -------- | ----------- | ------------------------------------------- |
+${scaling.map((r) => `| ${r.n} | ${s(r.ms)} | ${s(r.cpu)} | ${Math.round(r.kb / 1024)} MiB | ${r.n === 1 ? '—' : `${((r.cpu - scaling[0].cpu) / (r.n - 1)).toFixed(1)} ms`} |`).join('\n')}
 
 (100 and 300 environments: medians of 3 runs.)
 `;
