@@ -33,7 +33,11 @@ export function exampleObjectStore(level: AvailabilityLevel): BackupObjectStore 
  * ReadWriteMany class (here EFS CSI's `efs-sc` on EKS; `azurefile-csi` on AKS, `standard-rwx` on GKE).
  */
 export const LEVEL3_CLUSTER_FACTS = {
-  api: { storageClassName: 'efs-sc' },
+  // Level 3 also requires an explicit host and TLS Secret (no placeholder host, no plain HTTP).
+  api: {
+    storageClassName: 'efs-sc',
+    ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' },
+  },
   security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
 } as const satisfies MerlaiLevelChartProps;
 
@@ -60,7 +64,8 @@ export function synthesize(outdir: string, atomic: boolean, build: (outdir: stri
   synthesizeApp(outdir, atomic, build);
 }
 
-if (require.main === module) {
+/** The command line: `dist/` atomically, or the folder `cdk8s synth` passes in CDK8S_OUTDIR. */
+export function main(): void {
   const cliOutdir = process.env.CDK8S_OUTDIR;
   try {
     // A configuration file (merlai.config.yaml, or MERLAI_CONFIG) declares the environments instead.
@@ -72,3 +77,6 @@ if (require.main === module) {
     process.exit(1);
   }
 }
+
+// Run directly (`node -r esbuild-register main.ts`); scripts/synth.js calls main() of its bundle.
+if (require.main === module) main();

@@ -34,6 +34,7 @@ import { parseQuantity } from './quantity';
 import type * as rolloutModule from './rollout';
 import { PreStopPause, PreStopPauseType } from './shutdown';
 import { DeploymentStrategy, type RollingUpdateOptions } from './strategy';
+import { guardUniqueNames } from './unique-names';
 
 const TYPE = 'MerlaiApi';
 
@@ -85,144 +86,192 @@ export interface ApiIngressOptions {
    * Secret holding the TLS certificate for `host` (for example one cert-manager issues).
    * @default - no TLS section: plain HTTP
    */
-  readonly tlsSecretName?: string;
+  readonly tlsSecretName?: string | undefined;
   /**
    * The IngressClass.
    * @default 'nginx'
    */
-  readonly className?: string;
+  readonly className?: string | undefined;
+  /**
+   * Annotations of the Ingress (cert-manager issuer, ingress-nginx settings, …).
+   * @default - none
+   */
+  readonly annotations?: { readonly [key: string]: string } | undefined;
 }
 
 /** Overrides of a probe's timings; unset fields keep the level table's value. */
 export interface ProbeOverrides {
   /** @default - the level table */
-  readonly initialDelaySeconds?: number;
+  readonly initialDelaySeconds?: number | undefined;
   /** @default - the level table */
-  readonly periodSeconds?: number;
+  readonly periodSeconds?: number | undefined;
   /** @default - the level table */
-  readonly timeoutSeconds?: number;
+  readonly timeoutSeconds?: number | undefined;
   /** @default - the level table */
-  readonly failureThreshold?: number;
+  readonly failureThreshold?: number | undefined;
 }
 
 /** Overrides of the container's requests and limits (Kubernetes quantities). */
 export interface ApiResourceOverrides {
   /** @default - the level table (Level 3: '250m') */
-  readonly cpuRequest?: string;
+  readonly cpuRequest?: string | undefined;
   /** @default - the level table (Level 3: '512Mi') */
-  readonly memoryRequest?: string;
+  readonly memoryRequest?: string | undefined;
   /** @default - the level table (Level 3: '500m') */
-  readonly cpuLimit?: string;
+  readonly cpuLimit?: string | undefined;
   /** @default - the level table (Level 3: '1Gi') */
-  readonly memoryLimit?: string;
+  readonly memoryLimit?: string | undefined;
 }
 
 /** Overrides of the autoscaler. */
 export interface ApiAutoscalingOverrides {
   /** @default - the level table (Level 3: 3) */
-  readonly minReplicas?: number;
+  readonly minReplicas?: number | undefined;
   /** @default - the level table (Level 3: 10) */
-  readonly maxReplicas?: number;
+  readonly maxReplicas?: number | undefined;
   /** @default - the level table (Level 3: 70) */
-  readonly cpuUtilizationPercent?: number;
+  readonly cpuUtilizationPercent?: number | undefined;
 }
 
 /** Everything a team may override on `MerlaiApi`; the level table supplies the rest. */
 export interface MerlaiApiOptions {
   /**
    * Name of the Deployment, Service and every object of the API; also the `app` label.
-   * @default 'merlai-api'
+   * @default - 'merlai-api'; with another `instance`, '<instance>-api'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
-   * Value of `app.kubernetes.io/instance`, to tell apart two Merlai installations in one namespace.
+   * Value of `app.kubernetes.io/instance`, to tell apart two Merlai installations in one namespace
+   * (it also names the objects unless `name` is given).
    * @default 'merlai'
    */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
   /**
    * Container image. Levels 2 and 3 require a pinned reference: an explicit tag other than
    * `latest` (or another floating tag), or a digest.
    * @default - Level 1: 'merlai:latest' as in the guide; Levels 2 and 3: `DEFAULT_PINNED_IMAGE`
    */
-  readonly image?: string;
+  readonly image?: string | undefined;
   /**
    * Fixed number of API pods. Exclusive with autoscaling: at Level 3 the autoscaler owns the count.
    * @default - the level table (Level 1: 1, Level 2: 2, Level 3: none, the HPA decides)
    */
-  readonly replicas?: number;
+  readonly replicas?: number | undefined;
   /**
    * Autoscaler bounds. Setting them at Level 1 or 2 adds an autoscaler there too.
    * @default - the level table (Level 3: min 3, max 10, CPU 70 %; others: no autoscaler)
    */
-  readonly autoscaling?: ApiAutoscalingOverrides;
+  readonly autoscaling?: ApiAutoscalingOverrides | undefined;
   /** @default - the level table */
-  readonly resources?: ApiResourceOverrides;
+  readonly resources?: ApiResourceOverrides | undefined;
   /** @default - the level table: `/health`, 30 s delay, 10 s period, 5 s timeout, 3 failures */
-  readonly liveness?: ProbeOverrides;
+  readonly liveness?: ProbeOverrides | undefined;
   /** @default - the level table: `/ready`, 5 s delay, 5 s period, 3 s timeout, 3 failures */
-  readonly readiness?: ProbeOverrides;
+  readonly readiness?: ProbeOverrides | undefined;
   /**
    * Longest time a pod may take to load its models before it is restarted. The startup probe
    * polls `/health` every 10 s for this long; liveness and readiness start only after it passes.
    * @default Duration.minutes(5)
    */
-  readonly modelLoadTimeout?: Duration;
+  readonly modelLoadTimeout?: Duration | undefined;
   /** @default ApiServiceType.CLUSTER_IP */
-  readonly serviceType?: ApiServiceType;
+  readonly serviceType?: ApiServiceType | undefined;
   /** @default - no Ingress */
-  readonly ingress?: ApiIngressOptions;
+  readonly ingress?: ApiIngressOptions | undefined;
   /**
    * StorageClass of the `/app/data` and `/app/models` claims (Levels 2 and 3). Required where the
    * claims are ReadWriteMany (Level 3): a class that provides it, e.g. `efs-sc` (EKS),
    * `azurefile-csi` (AKS), `standard-rwx` (GKE Filestore), `cephfs`, an NFS class.
    * @default - Level 2: the cluster's default StorageClass; Level 3: none, an error
    */
-  readonly storageClassName?: string;
+  readonly storageClassName?: string | undefined;
   /** @default '10Gi' */
-  readonly dataStorageSize?: string;
+  readonly dataStorageSize?: string | undefined;
   /** @default '20Gi' */
-  readonly modelsStorageSize?: string;
+  readonly modelsStorageSize?: string | undefined;
   /**
    * Extra environment variables; `ENVIRONMENT` and `XDG_CACHE_HOME` are set by the construct, and
    * `HOME` stays the image's (`/home/merlai`, where Python finds the app's `--user` install).
    * @default - none
    */
-  readonly env?: { readonly [name: string]: EnvValue };
+  readonly env?: { readonly [name: string]: EnvValue } | undefined;
   /**
    * Name of the ServiceAccount the pods run as (created by this construct, without an API token).
    * @default - the API's name
    */
-  readonly serviceAccountName?: string;
+  readonly serviceAccountName?: string | undefined;
   /**
    * How new versions replace old ones: `DeploymentStrategy.rollingUpdate()`, `.blueGreen()` or
    * `.canary()` (the last two need Argo Rollouts in the cluster). Whatever the strategy, a rollout
    * keeps the level's ready pods (`minReadyApiPods` of the level table).
    * @default DeploymentStrategy.rollingUpdate() with the level table's maxUnavailable and maxSurge
    */
-  readonly strategy?: DeploymentStrategy;
+  readonly strategy?: DeploymentStrategy | undefined;
   /**
    * PriorityClass of the API's pods, so the scheduler preempts less important pods for them
    * rather than leave them pending. The class must exist in the cluster.
    * @default - none: the cluster's default priority
    */
-  readonly priorityClassName?: string;
+  readonly priorityClassName?: string | undefined;
   /**
    * The pause before SIGTERM that lets ingress-nginx stop routing to a terminating pod.
    * @default - the level table: Levels 2 and 3 `PreStopPause.pythonSleep()` for 10 s; Level 1 none
    */
-  readonly preStopPause?: PreStopPause;
+  readonly preStopPause?: PreStopPause | undefined;
   /**
    * `terminationGracePeriodSeconds`: the pre-stop pause plus the time in-flight requests get.
    * @default - the level table: Levels 2 and 3 60 s; Level 1 Kubernetes' 30 s
    */
-  readonly terminationGracePeriod?: Duration;
+  readonly terminationGracePeriod?: Duration | undefined;
   /**
    * Whether the API runs Merlai's AI model: `ModelMode.LIGHTWEIGHT` (no model, the guide's
    * resources) or `ModelMode.MODEL` (model on the models volume, filled by a fetch Job; more
    * memory; Levels 2 and 3). See `lib/model.ts` and README "Model and memory".
    * @default - { mode: ModelMode.LIGHTWEIGHT } at every level
    */
-  readonly model?: ApiModelOptions;
+  readonly model?: ApiModelOptions | undefined;
+  /**
+   * Annotations of the API pods (the pod template), e.g. for a service mesh or a log shipper.
+   * @default - none
+   */
+  readonly podAnnotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Extra labels of the API pods (the pod template only: the selector never changes). A key of the
+   * selector labels (`app`, `app.kubernetes.io/*`) is refused.
+   * @default - none
+   */
+  readonly podLabels?: { readonly [key: string]: string } | undefined;
+  /**
+   * Annotations of the API Service (e.g. a cloud load balancer's settings).
+   * @default - none
+   */
+  readonly serviceAnnotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Annotations of the ServiceAccount (e.g. a cloud workload identity).
+   * @default - none
+   */
+  readonly serviceAccountAnnotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Secrets (`kubernetes.io/dockerconfigjson`, in the chart's namespace) to pull the image with.
+   * @default - none: the node's or the ServiceAccount's credentials
+   */
+  readonly imagePullSecrets?: string[] | undefined;
+  /**
+   * Node labels the API pods must run on (`nodeSelector`).
+   * @default - any node
+   */
+  readonly nodeSelector?: { readonly [key: string]: string } | undefined;
+  /**
+   * Tolerations of the API pods (e.g. for a tainted GPU or dedicated node pool).
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[] | undefined;
+  /**
+   * Extra affinity of the API pods: its `nodeAffinity` and `podAffinity` are used as given, its
+   * `podAntiAffinity` terms are added to the level's own (Level 3 prefers one pod per node).
+   * @default - the level's anti-affinity only
+   */
+  readonly affinity?: k8s.Affinity | undefined;
 }
 
 /** Props of `MerlaiApi`. */
@@ -231,13 +280,33 @@ export interface MerlaiApiProps extends MerlaiApiOptions {
   readonly level: AvailabilityLevel;
 }
 
+/** Where an extra volume's data comes from: one of the fields (a `k8s.Volume` without its name). */
+export interface ApiVolumeSource {
+  /** @default - not this kind */
+  readonly emptyDir?: k8s.EmptyDirVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly configMap?: k8s.ConfigMapVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly secret?: k8s.SecretVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly persistentVolumeClaim?: k8s.PersistentVolumeClaimVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly projected?: k8s.ProjectedVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly csi?: k8s.CsiVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly ephemeral?: k8s.EphemeralVolumeSource | undefined;
+  /** @default - not this kind */
+  readonly downwardApi?: k8s.DownwardApiVolumeSource | undefined;
+}
+
 /** An extra volume mounted into the API container. */
 export interface ApiVolumeMount {
   readonly name: string;
   readonly mountPath: string;
-  readonly volume: Omit<k8s.Volume, 'name'>;
+  readonly volume: ApiVolumeSource;
   /** @default true */
-  readonly readOnly?: boolean;
+  readonly readOnly?: boolean | undefined;
 }
 
 /**
@@ -245,6 +314,8 @@ export interface ApiVolumeMount {
  * Merlai is installed with `pip install --user` and Python finds it under `$HOME/.local`.
  */
 const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
+/** What `MerlaiDatastores` and `MerlaiLogging` give the API; without them it cannot serve. */
+const WIRED_ENV = ['DATABASE_URL', 'REDIS_URL', 'LOG_CONFIG'];
 const CACHE_DIR = '/var/cache/merlai';
 const STARTUP_PERIOD_SECONDS = 10;
 /** The user the Merlai image is built with (the guide's `runAsUser: 1000`, `fsGroup: 1000`). */
@@ -292,13 +363,25 @@ export class MerlaiApi extends Construct {
   private readonly env = new Map<string, EnvValue>();
   private readonly extraMounts: ApiVolumeMount[] = [];
   private command?: string[];
+  private warned = false;
 
   constructor(scope: Construct, id: string, props: MerlaiApiProps) {
     super(scope, id);
     const profile = levelProfile(props.level);
     this.profile = profile;
-    this.name = requireDnsLabel(this, TYPE, 'name', props.name ?? 'merlai-api');
     const instance = requireDnsLabel(this, TYPE, 'instance', props.instance ?? 'merlai');
+    this.name = requireDnsLabel(
+      this,
+      TYPE,
+      'name',
+      props.name ?? (instance === 'merlai' ? 'merlai-api' : `${instance}-api`),
+    );
+    guardUniqueNames(
+      this,
+      TYPE,
+      "give each MerlaiApi in one namespace its own 'instance' (which names its objects '<instance>-api') or 'name'",
+    );
+    this.node.addValidation({ validate: () => this.warnUnwired() });
     this.serviceAccountName = requireDnsLabel(
       this,
       TYPE,
@@ -360,8 +443,13 @@ export class MerlaiApi extends Construct {
     }
     for (const [name, value] of Object.entries(props.env ?? {})) this.addEnv(name, value);
 
+    const podLabels = this.extraPodLabels(props.podLabels);
     new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name: this.serviceAccountName, labels: this.selectorLabels },
+      metadata: {
+        name: this.serviceAccountName,
+        labels: this.selectorLabels,
+        annotations: annotations(props.serviceAccountAnnotations),
+      },
       automountServiceAccountToken: false,
     });
 
@@ -383,13 +471,21 @@ export class MerlaiApi extends Construct {
           },
         },
         template: {
-          metadata: { labels: this.selectorLabels },
+          metadata: {
+            labels: { ...podLabels, ...this.selectorLabels },
+            annotations: annotations(props.podAnnotations),
+          },
           spec: {
             serviceAccountName: this.serviceAccountName,
+            imagePullSecrets: props.imagePullSecrets?.map((name) => ({
+              name: requireDnsSubdomain(this, 'imagePullSecrets', name),
+            })),
+            nodeSelector: annotations(props.nodeSelector),
+            tolerations: props.tolerations,
             automountServiceAccountToken: false,
             priorityClassName: props.priorityClassName,
             terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
-            ...this.placement(profile),
+            ...mergeAffinity(this.placement(profile), props.affinity),
             securityContext: {
               ...restrictedPodSecurityContext(API_UID),
               fsGroupChangePolicy: 'OnRootMismatch',
@@ -447,7 +543,11 @@ export class MerlaiApi extends Construct {
       { name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' },
     ];
     this.service = new k8s.KubeService(this, 'service', {
-      metadata: { name: this.name, labels: this.selectorLabels },
+      metadata: {
+        name: this.name,
+        labels: this.selectorLabels,
+        annotations: annotations(props.serviceAnnotations),
+      },
       spec: {
         type: props.serviceType ?? ApiServiceType.CLUSTER_IP,
         selector: this.selectorLabels,
@@ -534,6 +634,42 @@ export class MerlaiApi extends Construct {
   public addVolumeMount(mount: ApiVolumeMount): void {
     requireDnsLabel(this, TYPE, 'volume name', mount.name);
     this.extraMounts.push(mount);
+  }
+
+  /**
+   * A synth-time warning (not an error: a team may wire the API by hand later) when the API has
+   * no way to reach its datastores or its logging configuration.
+   */
+  private warnUnwired(): string[] {
+    // MerlaiLogging mounts its ConfigMap and may name the variable otherwise (`envVar`).
+    const missing = WIRED_ENV.filter(
+      (name) => !this.env.has(name) && !(name === 'LOG_CONFIG' && this.extraMounts.length > 0),
+    );
+    if (missing.length > 0 && !this.warned) {
+      this.warned = true;
+      console.warn(
+        `[${this.node.path}] ${TYPE}: 'env' has no ${missing.join(', ')}: the API cannot reach PostgreSQL and Redis or load its logging configuration. ` +
+          "Wire it with new MerlaiDatastores(scope, 'datastores', { level, api }) and new MerlaiLogging(scope, 'logging', { api }) (a level chart does both), " +
+          'or set the variables with api.addEnv(name, EnvValue.fromSecretKey(secret, key)).',
+      );
+    }
+    return [];
+  }
+
+  /** Extra pod-template labels; the selector's keys stay the construct's. */
+  private extraPodLabels(labels: { readonly [key: string]: string } | undefined): Record<string, string> {
+    for (const key of Object.keys(labels ?? {})) {
+      if (key in this.selectorLabels) {
+        invalidProp(
+          this,
+          TYPE,
+          `podLabels.${key}`,
+          labels?.[key],
+          `expected a key other than the selector's (${Object.keys(this.selectorLabels).join(', ')}): the selector is immutable and set by the construct`,
+        );
+      }
+    }
+    return { ...labels };
   }
 
   private renderEnv(): k8s.EnvVar[] {
@@ -708,12 +844,12 @@ export class MerlaiApi extends Construct {
         `expected whole seconds, more than the pre-stop pause (${pauseSeconds}s): Kubernetes kills the pod when the grace period ends, pause included, so the app would get no time to finish its requests`,
       );
     }
-    if (pause.type === PreStopPauseType.COMMAND && (pause.command ?? []).length === 0) {
+    if (pause.type === PreStopPauseType.COMMAND && (pause.execCommand ?? []).length === 0) {
       invalidProp(this, TYPE, 'preStopPause', [], 'expected a command such as ["sleep", "10"]');
     }
     const commands: Partial<Record<PreStopPauseType, string[]>> = {
       [PreStopPauseType.PYTHON]: ['python3', '-c', `import time; time.sleep(${pauseSeconds})`],
-      [PreStopPauseType.COMMAND]: pause.command,
+      [PreStopPauseType.COMMAND]: pause.execCommand,
     };
     return {
       terminationGracePeriodSeconds: grace,
@@ -894,7 +1030,7 @@ export class MerlaiApi extends Construct {
     const className = o.className ?? 'nginx';
     requireDnsSubdomain(this, 'ingress.className', className);
     new k8s.KubeIngress(this, 'ingress', {
-      metadata: { name: this.name, labels: this.selectorLabels },
+      metadata: { name: this.name, labels: this.selectorLabels, annotations: annotations(o.annotations) },
       spec: {
         ingressClassName: className,
         tls: o.tlsSecretName ? [{ hosts: [o.host], secretName: o.tlsSecretName }] : undefined,
@@ -917,8 +1053,45 @@ export class MerlaiApi extends Construct {
   }
 }
 
-function requireDnsSubdomain(scope: Construct, prop: string, value: string): void {
+function requireDnsSubdomain(scope: Construct, prop: string, value: string): string {
   checkDnsSubdomain(scope, TYPE, prop, value);
+  return value;
+}
+
+/** A copy of a string map, or undefined when empty (so the YAML shows no empty `annotations: {}`). */
+function annotations(
+  map: { readonly [key: string]: string } | undefined,
+): Record<string, string> | undefined {
+  return map && Object.keys(map).length > 0 ? { ...map } : undefined;
+}
+
+/** The level's placement plus a team's extra affinity: anti-affinity terms add up, the rest is the team's. */
+function mergeAffinity(
+  level: Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'>,
+  extra: k8s.Affinity | undefined,
+): Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'> {
+  if (!extra) return level;
+  const own = level.affinity?.podAntiAffinity;
+  const more = extra.podAntiAffinity;
+  const podAntiAffinity =
+    own || more
+      ? {
+          requiredDuringSchedulingIgnoredDuringExecution: concat(
+            own?.requiredDuringSchedulingIgnoredDuringExecution,
+            more?.requiredDuringSchedulingIgnoredDuringExecution,
+          ),
+          preferredDuringSchedulingIgnoredDuringExecution: concat(
+            own?.preferredDuringSchedulingIgnoredDuringExecution,
+            more?.preferredDuringSchedulingIgnoredDuringExecution,
+          ),
+        }
+      : undefined;
+  return { ...level, affinity: { ...extra, podAntiAffinity } };
+}
+
+function concat<T>(a: T[] | undefined, b: T[] | undefined): T[] | undefined {
+  const all = [...(a ?? []), ...(b ?? [])];
+  return all.length > 0 ? all : undefined;
 }
 
 /**

@@ -25,7 +25,7 @@ export interface ComposeOptions {
    * @default - none: images are built by `scripts/container-runtime.sh build` (the guide's
    * `docker build -f docker/Dockerfile -t merlai:latest .`), one way for every runtime
    */
-  readonly build?: { readonly [service: string]: ComposeBuild };
+  readonly builds?: { readonly [service: string]: ComposeBuild };
   /**
    * Folder (relative to the Compose file) holding the ConfigMap files the services mount.
    * @default 'level1-dev.compose.d'
@@ -89,7 +89,7 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
     '/app/models': 'merlai-models',
     '/var/run/postgresql': 'merlai-postgres-run',
   };
-  const build = options.build ?? {};
+  const build = options.builds ?? {};
 
   const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
   const secrets = new Map<string, Record<string, string>>(

@@ -7,6 +7,7 @@ import { type BackupObjectStore, type ResolvedObjectStore, resolveObjectStore } 
 import { MerlaiPostgres, type PostgresOptions } from './postgres';
 import { MerlaiPostgresBackup, type PostgresBackupOptions } from './postgres-backup';
 import { MerlaiRedis, type RedisOptions } from './redis';
+import { guardUniqueNames } from './unique-names';
 
 const TYPE = 'MerlaiDatastores';
 
@@ -16,11 +17,11 @@ export interface MerlaiDatastoresOptions {
    * Value of `app.kubernetes.io/instance` on every datastore object.
    * @default 'merlai'
    */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
   /** @default - the level table: Level 1 a StatefulSet, Levels 2 and 3 a CloudNativePG cluster */
-  readonly postgres?: PostgresOptions;
+  readonly postgres?: PostgresOptions | undefined;
   /** @default - the level table: Level 1 standalone, Levels 2 and 3 replication with Sentinel */
-  readonly redis?: RedisOptions;
+  readonly redis?: RedisOptions | undefined;
   /** @default - the level table's schedule, retention and volume size */
   readonly backup?: PostgresBackupOptions;
   /**
@@ -30,14 +31,21 @@ export interface MerlaiDatastoresOptions {
    * recovery). Required at Level 3 unless `localBackupsOnly` is set.
    * @default - none: dumps stay on the backup volume, beside the database
    */
-  readonly objectStore?: BackupObjectStore;
+  readonly objectStore?: BackupObjectStore | undefined;
   /**
    * Level 3 only: accept backups that live in the cluster (no `objectStore`). Losing the
    * namespace, the cluster or its storage then loses the database and every backup together,
    * and a failure loses up to one dump interval (6 hours) of writes.
    * @default false
    */
-  readonly localBackupsOnly?: boolean;
+  readonly localBackupsOnly?: boolean | undefined;
+  /**
+   * Whether to run the `pg_dump` CronJob `merlai-postgres-backup` and its claim. It may be turned
+   * off only where something else backs PostgreSQL up: an external (managed) database
+   * (`postgres.external`) or CloudNativePG's continuous backup to `objectStore` (Levels 2 and 3).
+   * @default true
+   */
+  readonly pgDumpBackup?: boolean | undefined;
 }
 
 /** Props of `MerlaiDatastores`. */
@@ -47,7 +55,7 @@ export interface MerlaiDatastoresProps extends MerlaiDatastoresOptions {
    * The API to wire: it receives `DATABASE_URL`, `REDIS_PASSWORD` and `REDIS_URL` as Secret references.
    * @default - nothing is wired
    */
-  readonly api?: MerlaiApi;
+  readonly api?: MerlaiApi | undefined;
 }
 
 /**
@@ -57,17 +65,24 @@ export interface MerlaiDatastoresProps extends MerlaiDatastoresOptions {
 export class MerlaiDatastores extends Construct {
   public readonly postgres: MerlaiPostgres;
   public readonly redis: MerlaiRedis;
-  public readonly backup: MerlaiPostgresBackup;
+  /** The `pg_dump` backup; undefined when `pgDumpBackup` is false. */
+  public readonly backup?: MerlaiPostgresBackup;
   /** Where PostgreSQL, Redis and the backup pods are, and which ports they use. */
   public readonly endpoints: DatastoreEndpoints;
-  /** Labels of the backup (and restore) pods, which connect to PostgreSQL. */
-  public readonly backupPodLabels: Readonly<Record<string, string>>;
+  /** Labels of the backup (and restore) pods, which connect to PostgreSQL; undefined without a backup. */
+  public readonly backupPodLabels?: Readonly<Record<string, string>>;
+
   /** The off-cluster target of the backups, checked; undefined when they stay in the cluster. */
   public readonly objectStore?: ResolvedObjectStore;
 
   constructor(scope: Construct, id: string, props: MerlaiDatastoresProps) {
     super(scope, id);
     const instance = requireDnsLabel(this, TYPE, 'instance', props.instance ?? 'merlai');
+    guardUniqueNames(
+      this,
+      'MerlaiDatastores',
+      "the datastores' object names are fixed (merlai-postgres, merlai-redis, merlai-postgres-backup, …), so 'instance' (which only labels them) cannot tell two apart: give each installation its own namespace, or wire a second MerlaiApi (with its own 'instance') to the first datastores",
+    );
     const profile = levelProfile(props.level);
     let objectStore: ResolvedObjectStore | undefined;
     if (props.objectStore !== undefined) {
@@ -92,14 +107,32 @@ export class MerlaiDatastores extends Construct {
         profile.datastores.postgresInstances > 1 && !props.postgres?.external ? objectStore : undefined,
     });
     this.redis = new MerlaiRedis(this, 'redis', { ...props.redis, level: props.level, instance });
-    this.backup = new MerlaiPostgresBackup(this, 'backup', {
-      ...props.backup,
-      level: props.level,
-      instance,
-      connection: this.postgres.connection,
-      objectStore,
-    });
-    this.backupPodLabels = this.backup.podLabels;
+    if (props.pgDumpBackup ?? true) {
+      this.backup = new MerlaiPostgresBackup(this, 'backup', {
+        ...props.backup,
+        level: props.level,
+        instance,
+        connection: this.postgres.connection,
+        objectStore,
+      });
+      this.backupPodLabels = this.backup.podLabels;
+    } else if (!props.postgres?.external && !(objectStore && profile.datastores.postgresInstances > 1)) {
+      invalidProp(
+        this,
+        'MerlaiDatastores',
+        'pgDumpBackup',
+        false,
+        "expected true while PostgreSQL runs in the cluster without CloudNativePG's WAL archive ('objectStore' at Levels 2 and 3): nothing else would back it up. Turn it off with 'postgres.external' (the provider backs up) or give 'objectStore'",
+      );
+    } else if (props.backup) {
+      invalidProp(
+        this,
+        'MerlaiDatastores',
+        'backup',
+        props.backup,
+        "expected no 'backup' options with 'pgDumpBackup: false' (there is no pg_dump backup to configure)",
+      );
+    }
     this.endpoints = {
       postgres: this.postgres.endpoint,
       redis: this.redis.endpoint,

@@ -1,3 +1,16 @@
+/** The operator that manages a datastore's pods: where it runs and the ports it reaches them on. */
+export interface DatastoreOperator {
+  readonly namespace: string;
+  readonly podLabels: { readonly [key: string]: string };
+  /**
+   * Labels of the operator's pods as other installs set them (each set is one more peer), e.g.
+   * the kustomize manifests' labels beside the Helm chart's.
+   * @default - none
+   */
+  readonly alternativePodLabels?: ReadonlyArray<{ readonly [key: string]: string }>;
+  readonly ports: number[];
+}
+
 /**
  * What the security construct needs to know about a datastore, whoever runs it: where its pods are
  * (or its external address), which ports clients, peers, the operator and Prometheus use.
@@ -29,17 +42,7 @@ export interface DatastoreEndpoint {
    * The operator that manages the pods and must reach them.
    * @default - no operator (plain workload or external)
    */
-  readonly operator?: {
-    readonly namespace: string;
-    readonly podLabels: { readonly [key: string]: string };
-    /**
-     * Labels of the operator's pods as other installs set them (each set is one more peer), e.g.
-     * the kustomize manifests' labels beside the Helm chart's.
-     * @default - none
-     */
-    readonly alternativePodLabels?: ReadonlyArray<{ readonly [key: string]: string }>;
-    readonly ports: number[];
-  };
+  readonly operator?: DatastoreOperator;
   /**
    * Port a metrics exporter listens on, for scraping from the monitoring namespace.
    * @default - no metrics

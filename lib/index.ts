@@ -1,22 +1,39 @@
 export * from './api';
-export * from './compose';
-export * from './dashboard';
+export { type ComposeBuild, type ComposeOptions, type ComposeOutput, composeFromChart } from './compose';
+export {
+  type DashboardPanel,
+  type DashboardQuery,
+  GRAFANA_DASHBOARD_LABELS,
+  GRAFANA_SCHEMA_VERSION,
+  MerlaiDashboard,
+  type MerlaiDashboardOptions,
+  type MerlaiDashboardProps,
+} from './dashboard';
 export * from './datastores';
 export * from './endpoints';
-export * from './errors';
+export { MerlaiPropError } from './errors';
 export * from './image';
 export * from './level-chart';
 export * from './levels';
 export * from './logging';
-export * from './model';
-export * from './object-store';
+export { type ApiModelOptions, DEFAULT_MODEL, HF_HOME, MODELS_MOUNT, ModelMode } from './model';
+export type { BackupObjectStore } from './object-store';
 export * from './observability';
 export * from './postgres';
 export * from './postgres-backup';
 export { parseQuantity } from './quantity';
 export * from './redis';
-export * from './runbooks';
+export { DEFAULT_RUNBOOK_BASE_URL } from './runbooks';
 export * from './security';
 export * from './shutdown';
-export * from './sli';
+export {
+  DEFAULT_INGRESS_NAMESPACE_LABEL,
+  DEFAULT_INGRESS_NGINX_CLASSES,
+  errorRatio,
+  NGINX_DURATION_BUCKETS,
+  requestRate,
+  type SliScope,
+  slowRatio,
+} from './sli';
+export * from './statics';
 export * from './strategy';

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { MerlaiApi, type MerlaiApiOptions } from './api';
 import { MerlaiDashboard, type MerlaiDashboardOptions } from './dashboard';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
-import { requireDnsLabel } from './errors';
+import { invalidProp, requireDnsLabel } from './errors';
 import { chartLabels } from './labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
 import { MerlaiLogging, type MerlaiLoggingOptions } from './logging';
@@ -31,23 +31,36 @@ export interface MerlaiLevelChartProps {
    * Namespace of every object, created by the chart.
    * @default 'merlai'
    */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
+  /**
+   * Whether the chart creates the Namespace object (with the Pod Security labels). Turn it off
+   * when the platform creates namespaces; it must then enforce Pod Security "restricted" itself.
+   * @default true
+   */
+  readonly createNamespace?: boolean | undefined;
+  /**
+   * Extra labels on every object of the chart (team, cost centre, …), beside the chart's own
+   * (`app.kubernetes.io/part-of`, `app.kubernetes.io/managed-by`, `merlai.io/level`,
+   * `merlai.io/environment`), which they cannot replace.
+   * @default - none
+   */
+  readonly labels?: { readonly [key: string]: string } | undefined;
   /**
    * Overrides of the API (image, replicas, resources, probes, storage, ingress, …).
    * @default - the level table
    */
-  readonly api?: MerlaiApiOptions;
+  readonly api?: MerlaiApiOptions | undefined;
   /**
    * Overrides of the logging ConfigMap (`merlai-logging`) and how the API finds it.
    * @default - the guide's `log-config.yaml`, named by `LOG_CONFIG`
    */
-  readonly logging?: MerlaiLoggingOptions;
+  readonly logging?: MerlaiLoggingOptions | undefined;
   /**
    * Overrides of the Prometheus rules (latency threshold, metrics path, selector labels, …);
    * used at levels whose profile has `monitoring`.
    * @default - the level table; backup alerts for CronJob `merlai-postgres-backup`
    */
-  readonly observability?: MerlaiObservabilityOptions;
+  readonly observability?: MerlaiObservabilityOptions | undefined;
   /**
    * Overrides of the Grafana dashboard ConfigMap (sidecar discovery labels, namespace, folder);
    * used at levels whose profile has `monitoring`.
@@ -61,12 +74,12 @@ export interface MerlaiLevelChartProps {
    * @default - ingress-nginx, cluster DNS in kube-system and NodeLocal DNSCache at 169.254.20.10,
    *   `monitoring` where the level is monitored, `DEFAULT_KUBERNETES_API_SERVER` at Levels 1 and 2
    */
-  readonly security?: MerlaiSecurityOptions;
+  readonly security?: MerlaiSecurityOptions | undefined;
   /**
    * Overrides of PostgreSQL, Redis and the backups (instances, storage, external servers, …).
    * @default - the level table
    */
-  readonly datastores?: MerlaiDatastoresOptions;
+  readonly datastores?: MerlaiDatastoresOptions | undefined;
 }
 
 /** A chart holding one availability level of Merlai: its namespace and every construct of that level. */
@@ -85,20 +98,36 @@ export class MerlaiLevelChart extends Chart {
   constructor(scope: Construct, id: string, level: AvailabilityLevel, props: MerlaiLevelChartProps = {}) {
     const profile = levelProfile(level);
     const namespace = props.namespace ?? 'merlai';
+    const ownLabels = chartLabels(profile.number, profile.environment);
     super(scope, id, {
       namespace,
-      labels: chartLabels(profile.number, profile.environment),
+      labels: { ...props.labels, ...ownLabels },
       disableResourceNameHashes: true,
     });
     requireDnsLabel(this, 'MerlaiLevelChart', 'namespace', namespace);
+    for (const key of Object.keys(props.labels ?? {})) {
+      if (key in ownLabels) {
+        invalidProp(
+          this,
+          'MerlaiLevelChart',
+          `labels.${key}`,
+          props.labels?.[key],
+          `expected a key other than the chart's own (${Object.keys(ownLabels).join(', ')})`,
+        );
+      }
+    }
+    // Production gets no placeholder host and no plain HTTP.
+    if (level === AvailabilityLevel.PRODUCTION) requireHostAndTls(this, new.target.name, props.api?.ingress);
     this.profile = profile;
     this.namespaceName = namespace;
 
-    const ns = new k8s.KubeNamespace(this, 'namespace', {
-      metadata: { name: namespace, labels: podSecurityLabels(POD_SECURITY_VERSION) },
-    });
-    // A Namespace is cluster-scoped: drop the namespace the chart gives every object.
-    ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    if (props.createNamespace ?? true) {
+      const ns = new k8s.KubeNamespace(this, 'namespace', {
+        metadata: { name: namespace, labels: podSecurityLabels(POD_SECURITY_VERSION) },
+      });
+      // A Namespace is cluster-scoped: drop the namespace the chart gives every object.
+      ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    }
 
     this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
     this.logging = new MerlaiLogging(this, 'logging', { ...props.logging, api: this.api });
@@ -110,7 +139,7 @@ export class MerlaiLevelChart extends Chart {
     });
     if (profile.monitoring) {
       this.observability = new MerlaiObservability(this, 'observability', {
-        backupCronJobName: BACKUP_NAME,
+        backupCronJobName: this.datastores.backup ? BACKUP_NAME : undefined,
         backupMaxAge: Duration.hours(profile.datastores.backupMaxAgeHours),
         // CloudNativePG archives WAL only with an object store (and only when it runs PostgreSQL).
         walArchiveMaxAge:
@@ -139,6 +168,28 @@ export class MerlaiLevelChart extends Chart {
   }
 }
 
+/** Level 3's entry: an explicit host and a TLS Secret. */
+function requireHostAndTls(scope: Chart, type: string, ingress: MerlaiApiOptions['ingress']): void {
+  if (!ingress?.host) {
+    invalidProp(
+      scope,
+      type,
+      'api.ingress.host',
+      ingress?.host,
+      "expected the public host name of the API, e.g. api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } }",
+    );
+  }
+  if (!ingress.tlsSecretName) {
+    invalidProp(
+      scope,
+      type,
+      'api.ingress.tlsSecretName',
+      ingress.tlsSecretName,
+      `expected the Secret holding the TLS certificate of '${ingress.host}' (e.g. one cert-manager issues): production serves HTTPS only`,
+    );
+  }
+}
+
 /** Level 1, development and test (99 %): one API pod, local volumes, `merlai:latest` allowed. */
 export class Level1DevChart extends MerlaiLevelChart {
   constructor(scope: Construct, id: string, props: MerlaiLevelChartProps = {}) {
@@ -156,12 +207,13 @@ export class Level2StagingChart extends MerlaiLevelChart {
   }
 }
 
-/** Level 3, production (99.9 %): autoscaled API (3–10 pods), distributed storage, TLS Ingress. */
+/**
+ * Level 3, production (99.9 %): autoscaled API (3–10 pods), distributed storage, TLS Ingress.
+ * `api.ingress.host` and `api.ingress.tlsSecretName` are required: production gets no placeholder
+ * host and no plain HTTP.
+ */
 export class Level3ProductionChart extends MerlaiLevelChart {
   constructor(scope: Construct, id: string, props: MerlaiLevelChartProps = {}) {
-    super(scope, id, AvailabilityLevel.PRODUCTION, {
-      ...props,
-      api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' }, ...props.api },
-    });
+    super(scope, id, AvailabilityLevel.PRODUCTION, props);
   }
 }

@@ -270,7 +270,7 @@ function blueGreenSpec(
 }
 
 const DEFAULT_STEPS: CanaryStep[] = [10, 25, 50].flatMap((w) => [
-  CanaryStep.setWeight(w),
+  CanaryStep.trafficWeight(w),
   CanaryStep.pause(Duration.seconds(DEFAULT_STEPS_PAUSE_SECONDS)),
 ]);
 
@@ -283,7 +283,7 @@ function canarySteps(api: IConstruct, o: CanaryOptions): ResolvedStep[] {
       API_TYPE,
       'strategy.steps',
       steps.length === 0 ? [] : 'only pauses',
-      'expected at least one CanaryStep.setWeight(): without one the new version gets no traffic before it takes all of it',
+      'expected at least one CanaryStep.trafficWeight(): without one the new version gets no traffic before it takes all of it',
     );
   }
   let previous = 0;

@@ -46,7 +46,7 @@ export class PreStopPause {
     public readonly type: PreStopPauseType,
     /** The pause; undefined to take the level table's. */
     public readonly duration: Duration | undefined,
-    /** The command of a `command` pause. */
-    public readonly command: string[] | undefined,
+    /** The command of a `command` pause (`PreStopPause.command(...)`). */
+    public readonly execCommand: string[] | undefined,
   ) {}
 }

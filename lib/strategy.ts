@@ -48,7 +48,7 @@ export interface BlueGreenOptions {
 /** One step of a canary: a traffic weight, or a pause. */
 export class CanaryStep {
   /** Sends `percent` % of the requests (1–100) to the new version through the canary Ingress. */
-  public static setWeight(percent: number): CanaryStep {
+  public static trafficWeight(percent: number): CanaryStep {
     return new CanaryStep(percent, undefined, false);
   }
 
@@ -61,7 +61,7 @@ export class CanaryStep {
   }
 
   private constructor(
-    /** The weight of a `setWeight` step. */
+    /** The weight of a `trafficWeight` step (Argo Rollouts' `setWeight`). */
     public readonly weight: number | undefined,
     /** The duration of a timed `pause` step. */
     public readonly pauseDuration: Duration | undefined,

@@ -62,8 +62,8 @@ describe('merlai-cdk8s diff against the committed dist/', () => {
   });
 
   test('a changed selector is flagged as an immutable-field change needing a migration', () => {
-    // A different instance label changes every selector of the API and the datastores.
-    const file = config('instance', 'instance: blue', 'instance: blue');
+    // A different instance label (same object names) changes the selectors of the API.
+    const file = config('instance', 'instance: blue, name: merlai-api', 'instance: blue');
     const { code, out } = cli(['diff', '--config', file, '--level', '3', '--format', 'json']);
     expect(code).toBe(1);
     const d = JSON.parse(out);

@@ -5,7 +5,6 @@ import { Chart, Testing } from 'cdk8s';
 import {
   AvailabilityLevel,
   BURN_RATE_ALERTS,
-  dashboardText,
   GRAFANA_DASHBOARD_LABELS,
   LEVEL_PROFILES,
   MerlaiApi,
@@ -13,6 +12,7 @@ import {
   type MerlaiDashboardOptions,
   MerlaiObservability,
 } from '../lib';
+import { dashboardText } from '../lib/dashboard';
 import { grafanaSchemas } from './support/grafana-schema';
 import { find, type KubeObject, LEVELS, levelChart, synthLevel } from './support/synth';
 

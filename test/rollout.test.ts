@@ -7,13 +7,13 @@ import {
   CanaryStep,
   DeploymentStrategy,
   errorRatio,
-  errorRatioOrZero,
   LEVEL_PROFILES,
   MerlaiApi,
   type MerlaiApiProps,
   type MerlaiLevelChartProps,
   PreStopPause,
 } from '../lib';
+import { errorRatioOrZero } from '../lib/sli';
 import { availability, availabilityViolations } from './support/availability';
 import { schemaErrors } from './support/k8s-schema';
 import { find, type KubeObject, LEVELS, synthLevel } from './support/synth';
@@ -334,9 +334,9 @@ describe('canary', () => {
       api: {
         strategy: DeploymentStrategy.canary({
           steps: [
-            CanaryStep.setWeight(20),
+            CanaryStep.trafficWeight(20),
             CanaryStep.pause(Duration.seconds(90)),
-            CanaryStep.setWeight(100),
+            CanaryStep.trafficWeight(100),
             CanaryStep.pause(),
           ],
         }),
@@ -542,31 +542,31 @@ describe('bad input: strategies, budgets and shutdown', () => {
     [
       'canary weights not increasing',
       PRODUCTION,
-      canary({ steps: [CanaryStep.setWeight(25), CanaryStep.pause(), CanaryStep.setWeight(10)] }),
+      canary({ steps: [CanaryStep.trafficWeight(25), CanaryStep.pause(), CanaryStep.trafficWeight(10)] }),
       /'strategy\.steps\[2\]\.setWeight' is 10; expected more than the previous weight \(25\)/,
     ],
     [
       'canary weight over 100',
       PRODUCTION,
-      canary({ steps: [CanaryStep.setWeight(120)] }),
+      canary({ steps: [CanaryStep.trafficWeight(120)] }),
       /'strategy\.steps\[0\]\.setWeight' is 120; expected an integer percentage between 1 and 100/,
     ],
     [
       'canary weight 0',
       STAGING,
-      canary({ steps: [CanaryStep.setWeight(0)] }),
+      canary({ steps: [CanaryStep.trafficWeight(0)] }),
       /'strategy\.steps\[0\]\.setWeight' is 0; expected an integer percentage between 1 and 100/,
     ],
     [
       'canary of pauses only',
       STAGING,
       canary({ steps: [CanaryStep.pause()] }),
-      /'strategy\.steps' is 'only pauses'; expected at least one CanaryStep\.setWeight\(\)/,
+      /'strategy\.steps' is 'only pauses'; expected at least one CanaryStep\.trafficWeight\(\)/,
     ],
     [
       'canary pause of a fraction of a second',
       STAGING,
-      canary({ steps: [CanaryStep.setWeight(10), CanaryStep.pause(Duration.millis(1500))] }),
+      canary({ steps: [CanaryStep.trafficWeight(10), CanaryStep.pause(Duration.millis(1500))] }),
       /'strategy\.steps\[1\]' is '1\.5s'; expected a whole number of seconds, at least 1/,
     ],
     [

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_RUNBOOK_BASE_URL, githubSlug, LEVEL_PROFILES, markdownAnchors } from '../lib';
+import { DEFAULT_RUNBOOK_BASE_URL, LEVEL_PROFILES } from '../lib';
+import { githubSlug, markdownAnchors } from '../lib/runbooks';
 import { type KubeObject, LEVELS, synthLevel } from './support/synth';
 
 const RUNBOOKS = path.resolve(__dirname, '..', 'docs', 'runbooks.md');

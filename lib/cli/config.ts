@@ -102,23 +102,11 @@ export const DEFAULT_CONFIG: MerlaiConfig = {
   },
 };
 
-/**
- * Keys the issue asks for that the constructs have no prop for yet (the override props of issue 14).
- * The file rejects them with a message saying so, rather than accepting and ignoring them.
- */
-export const PENDING_KEYS: Readonly<Record<string, string>> = {
-  annotations: 'annotations on pods, Service, Ingress and ServiceAccount',
-  labels: 'extra labels on the chart and the pod template',
-  tolerations: 'pod tolerations',
-  nodeSelector: 'a pod nodeSelector',
-  imagePullSecrets: 'imagePullSecrets',
-  createNamespace: 'turning off the Namespace object',
-};
-
 // Each list is typed against the construct's props: a key that is not a prop fails `tsc`.
 const API_KEYS = [
   'image',
   'instance',
+  'name',
   'replicas',
   'autoscaling',
   'resources',
@@ -130,6 +118,13 @@ const API_KEYS = [
   'dataStorageSize',
   'modelsStorageSize',
   'priorityClassName',
+  'podAnnotations',
+  'podLabels',
+  'serviceAnnotations',
+  'serviceAccountAnnotations',
+  'imagePullSecrets',
+  'nodeSelector',
+  'tolerations',
 ] as const satisfies readonly (keyof MerlaiApiOptions)[];
 const POSTGRES_KEYS = [
   'instances',
@@ -177,15 +172,21 @@ const DATASTORES_KEYS = [
   'backup',
   'objectStore',
   'localBackupsOnly',
+  'pgDumpBackup',
 ] as const satisfies readonly (keyof MerlaiDatastoresOptions)[];
 const CHART_KEYS = [
   'namespace',
+  'createNamespace',
+  'labels',
   'api',
   'datastores',
   'security',
 ] as const satisfies readonly (keyof MerlaiLevelChartProps)[];
 
 type Schema = Record<string, unknown>;
+
+/** Annotations, labels, a nodeSelector: string keys to string values. */
+const STRING_MAP: Schema = { type: 'object', additionalProperties: { type: 'string' } };
 
 /** An object schema whose keys are exactly those of a props type: unknown keys are rejected. */
 function props<K extends string>(
@@ -269,9 +270,12 @@ const ENVIRONMENT = props(
   {
     level: { enum: [1, 2, 3, 'development', 'staging', 'production'] },
     namespace: DNS_LABEL,
+    createNamespace: { type: 'boolean' },
+    labels: STRING_MAP,
     api: props(API_KEYS, {
       image: IMAGE,
       instance: DNS_LABEL,
+      name: DNS_LABEL,
       replicas: COUNT,
       autoscaling: props<keyof ApiAutoscalingOverrides>(
         ['minReplicas', 'maxReplicas', 'cpuUtilizationPercent'],
@@ -286,10 +290,35 @@ const ENVIRONMENT = props(
       readiness: PROBE,
       serviceType: { enum: ['ClusterIP', 'LoadBalancer'] },
       ingress: props<keyof ApiIngressOptions>(
-        ['host', 'tlsSecretName', 'className'],
-        { host: DNS_SUBDOMAIN, tlsSecretName: DNS_SUBDOMAIN, className: DNS_SUBDOMAIN },
+        ['host', 'tlsSecretName', 'className', 'annotations'],
+        {
+          host: DNS_SUBDOMAIN,
+          tlsSecretName: DNS_SUBDOMAIN,
+          className: DNS_SUBDOMAIN,
+          annotations: STRING_MAP,
+        },
         ['host'],
       ),
+      podAnnotations: STRING_MAP,
+      podLabels: STRING_MAP,
+      serviceAnnotations: STRING_MAP,
+      serviceAccountAnnotations: STRING_MAP,
+      imagePullSecrets: { type: 'array', items: DNS_SUBDOMAIN },
+      nodeSelector: STRING_MAP,
+      tolerations: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            key: { type: 'string' },
+            operator: { enum: ['Exists', 'Equal'] },
+            value: { type: 'string' },
+            effect: { enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+            tolerationSeconds: { type: 'integer' },
+          },
+        },
+      },
       storageClassName: DNS_SUBDOMAIN,
       dataStorageSize: QUANTITY,
       modelsStorageSize: QUANTITY,
@@ -373,6 +402,7 @@ const ENVIRONMENT = props(
         ['endpointUrl', 'bucket', 'credentialsSecretName', 'cidr'],
       ),
       localBackupsOnly: { type: 'boolean' },
+      pgDumpBackup: { type: 'boolean' },
       backup: props(BACKUP_KEYS, {
         schedule: CRON,
         retention: COUNT,
@@ -472,10 +502,6 @@ function describe(e: ErrorObject, root: unknown): string | undefined {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const valid = Object.keys((schema?.properties as Schema | undefined) ?? {}).join(', ');
-      const pending = PENDING_KEYS[key];
-      if (pending) {
-        return `${keyPath(e.instancePath, key)}: not supported yet: the constructs have no prop for ${pending} (issue 14 adds it); valid keys here: ${valid}`;
-      }
       return `${keyPath(e.instancePath, key)}: unknown key; valid keys here: ${valid}`;
     }
     case 'required':

@@ -30,6 +30,17 @@ const CHARTS = {
   [AvailabilityLevel.PRODUCTION]: Level3ProductionChart,
 };
 
+/** The host and TLS Secret that Level 3 requires (the app's own, `main.ts`). */
+export const LEVEL3_INGRESS = { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } as const;
+
+/**
+ * Props with Level 3's required host and TLS Secret added when the test gives no ingress of its
+ * own, so tests of other features build a valid production chart.
+ */
+export function withLevel3Ingress(props: MerlaiLevelChartProps = {}): MerlaiLevelChartProps {
+  return props.api?.ingress ? props : { ...props, api: { ...props.api, ingress: LEVEL3_INGRESS } };
+}
+
 /**
  * The cluster facts Level 3 requires, as the tests' cluster model has them: the API server's
  * endpoint (test/support/cluster-model.ts `api-server`) and a ReadWriteMany StorageClass.
@@ -51,13 +62,14 @@ export function levelChart(
   const profile = LEVEL_PROFILES[level];
   // Levels 2 and 3 get the shipped charts' example object store (main.ts), as `dist/` does,
   // unless the props give one or opt out with `localBackupsOnly`.
+  const base = level === AvailabilityLevel.PRODUCTION ? withLevel3Ingress(props) : props;
   const withFacts: MerlaiLevelChartProps =
     rawFacts || !profile.apiServerCidrRequired
-      ? props
+      ? base
       : {
-          ...props,
-          api: { storageClassName: TEST_CLUSTER_FACTS.storageClassName, ...props.api },
-          security: { kubernetesApiServer: TEST_CLUSTER_FACTS.kubernetesApiServer, ...props.security },
+          ...base,
+          api: { storageClassName: TEST_CLUSTER_FACTS.storageClassName, ...base.api },
+          security: { kubernetesApiServer: TEST_CLUSTER_FACTS.kubernetesApiServer, ...base.security },
         };
   const d = withFacts.datastores;
   const withStore =

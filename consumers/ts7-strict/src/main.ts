@@ -1,0 +1,21 @@
+// A strict TypeScript 7 project (exactOptionalPropertyTypes): optional values pass straight through.
+import { App } from 'cdk8s';
+import { type ApiIngressOptions, Level3ProductionChart, type MerlaiLevelChartProps } from 'merlai-cdk8s';
+import type { ClusterSpec } from 'merlai-cdk8s/imports/postgresql.cnpg.io';
+
+/** Settings read from the environment: each may be missing (string | undefined). */
+const tlsSecretName: string | undefined = process.env['TLS_SECRET'] ?? 'api-tls';
+const className: string | undefined = process.env['INGRESS_CLASS'];
+const storageClassName: string | undefined = process.env['STORAGE_CLASS'];
+
+const ingress: ApiIngressOptions = { host: 'api.example.org', tlsSecretName, className };
+const props: MerlaiLevelChartProps = {
+  namespace: process.env['NAMESPACE'],
+  createNamespace: undefined,
+  api: { ingress, storageClassName, tolerations: [{ key: 'gpu', operator: 'Exists' }] },
+};
+export const spec: Partial<ClusterSpec> = { instances: 3 };
+
+const app = new App({ outdir: 'dist' });
+new Level3ProductionChart(app, 'production', props);
+app.synth();

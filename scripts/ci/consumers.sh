@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs the packed tarball into fresh projects, as another team would, and checks what they get:
+#   tarball     only compiled JS, .d.ts, README, LICENSE; a stale build/ file is never packed
+#   cdk8s-app   laid out as `cdk8s init typescript-app` (TypeScript 5.9, ts-node, jest, CommonJS):
+#               jest, then `npx cdk8s synth`, then the project's validators on dist/
+#   esm         "type": "module": named imports, a binding subpath, refused deep imports
+#   ts7-strict  TypeScript 7 with exactOptionalPropertyTypes; must-fail.ts proves the checks bite
+# Usage: bash scripts/ci/consumers.sh   (npm registry needed; ~/.npm caches the installs)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/merlai-consumers.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+cd "$ROOT"
+step() { printf '\n== %s (%ss)\n' "$*" "$SECONDS"; }
+fail() { echo "consumers: $*" >&2; exit 1; }
+validate() { node -r esbuild-register "$ROOT/scripts/ci/validate-manifests.ts" "$@"; }
+
+step "npm pack (a stale file in build/ must not be packed)"
+mkdir -p build/lib && echo 'stale' > build/lib/stale-canary.js
+npm pack --pack-destination "$WORK" --json > "$WORK/pack.json"
+TARBALL="$(ls "$WORK"/merlai-cdk8s-*.tgz)"
+# shellcheck disable=SC2016 # JavaScript, not shell
+node -e '
+  const files = require(process.argv[1])[0].files.map((f) => f.path);
+  const allowed = /^(package\.json|README\.md|LICENSE|build\/(lib|imports)\/[\w./-]+\.(js|d\.ts))$/;
+  const bad = files.filter((f) => !allowed.test(f));
+  const required = ["build/lib/index.js", "build/lib/index.d.ts", "build/imports/postgresql.cnpg.io.js", "build/imports/postgresql.cnpg.io.d.ts"];
+  const missing = required.filter((f) => !files.includes(f));
+  if (bad.length || missing.length) { console.error({ bad, missing }); process.exit(1); }
+  console.log(`tarball: ${files.length} files, all compiled JS, .d.ts, README, LICENSE or package.json`);
+' "$WORK/pack.json"
+[ ! -e build/lib/stale-canary.js ] || fail "prepack did not clean build/"
+
+step "the validators fail on a broken manifest"
+cat > "$WORK/broken.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: broken }
+spec:
+  selector: { matchLabels: { app: broken } }
+  template:
+    metadata: { labels: { app: broken } }
+    spec:
+      containers:
+        - { name: app, image: nginx, securityContext: { privileged: true } }
+YAML
+if validate "$WORK/broken.yaml"; then fail "the validators accepted a privileged pod"; fi
+
+install() { # <fixture>: a copy of consumers/<fixture> with the tarball installed
+  cp -r "consumers/$1" "$WORK/$1"
+  (cd "$WORK/$1" && npm install --no-audit --no-fund --prefer-offline "$TARBALL" >/dev/null)
+}
+
+step "cdk8s-app: install"
+install cdk8s-app
+step "cdk8s-app: jest (ts-jest), npx cdk8s synth"
+(cd "$WORK/cdk8s-app" && npx jest && npx cdk8s synth --no-check-upgrade)
+validate "$WORK"/cdk8s-app/dist/*.k8s.yaml
+
+step "esm: install, node --test, synth"
+install esm
+(cd "$WORK/esm" && npm test && npm run synth)
+validate "$WORK"/esm/dist/*.k8s.yaml
+
+step "ts7-strict: install, tsc (exactOptionalPropertyTypes), synth"
+install ts7-strict
+(cd "$WORK/ts7-strict" && npm test)
+validate "$WORK"/ts7-strict/dist/*.k8s.yaml
+if (cd "$WORK/ts7-strict" && npx tsc -p tsconfig.must-fail.json > "$WORK/must-fail.log" 2>&1); then
+  fail "must-fail.ts compiled: internal helpers or deep imports are reachable"
+fi
+grep -q "TS2305.*invalidProp" "$WORK/must-fail.log" || { cat "$WORK/must-fail.log"; fail "expected TS2305 for invalidProp"; }
+grep -q "TS2307.*build/lib/errors" "$WORK/must-fail.log" || { cat "$WORK/must-fail.log"; fail "expected TS2307 for the deep import"; }
+# Our .d.ts under exactOptionalPropertyTypes without skipLibCheck (cdk8s-plus-28's own fail: ignored).
+(cd "$WORK/ts7-strict" && npx tsc -p tsconfig.libcheck.json > "$WORK/libcheck.log" 2>&1) || true
+if grep -E "merlai-cdk8s/|^src/" "$WORK/libcheck.log"; then fail "errors in merlai-cdk8s's .d.ts or the app"; fi
+grep -q "cdk8s-plus-28" "$WORK/libcheck.log" || echo "(cdk8s-plus-28's .d.ts now compile: skipLibCheck could go)"
+
+step "consumers: all passed"
