@@ -151,7 +151,6 @@ async function runScenario(b: PrometheusBinaries, level: AvailabilityLevel, s: S
     const until = Math.floor(Date.now() / 1000) - 1;
     if (stored.length) await backfill(b, tsdb, traffic.history(stored, until, HISTORY_STEP));
     // 3. Prometheus on that history, with the rules of dist/, scraping on.
-    if (s.exporterGone) await exporter.stop();
     prom = await Prometheus.start({
       binaries: b,
       tsdbDir: tsdb,
@@ -159,6 +158,13 @@ async function runScenario(b: PrometheusBinaries, level: AvailabilityLevel, s: S
       scrapeConfigs: [scrape],
     });
     await prom.waitForScrapes(2);
+    if (s.exporterGone) {
+      // The pod goes away while Prometheus scrapes it: the failed scrape marks its series stale.
+      await exporter.stop();
+      await prom.waitForScrapes(2);
+      const up = await prom.query('up');
+      if (up.length !== 1 || up[0].value !== 0) throw new Error(`up is ${JSON.stringify(up)}, expected 0`);
+    }
     await prom.waitForEvaluations(3);
     const firingWanted = Object.entries(s.expect).some(([, st]) => st === 'firing');
     if (firingWanted) {
