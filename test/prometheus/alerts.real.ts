@@ -151,7 +151,6 @@ async function runScenario(b: PrometheusBinaries, level: AvailabilityLevel, s: S
     const until = Math.floor(Date.now() / 1000) - 1;
     if (stored.length) await backfill(b, tsdb, traffic.history(stored, until, HISTORY_STEP));
     // 3. Prometheus on that history, with the rules of dist/, scraping on.
-    if (s.exporterGone) await exporter.stop();
     prom = await Prometheus.start({
       binaries: b,
       tsdbDir: tsdb,
@@ -159,6 +158,13 @@ async function runScenario(b: PrometheusBinaries, level: AvailabilityLevel, s: S
       scrapeConfigs: [scrape],
     });
     await prom.waitForScrapes(2);
+    if (s.exporterGone) {
+      // The pod goes away while Prometheus scrapes it: the failed scrape marks its series stale.
+      await exporter.stop();
+      await prom.waitForScrapes(2);
+      const up = await prom.query('up');
+      if (up.length !== 1 || up[0].value !== 0) throw new Error(`up is ${JSON.stringify(up)}, expected 0`);
+    }
     await prom.waitForEvaluations(3);
     const firingWanted = Object.entries(s.expect).some(([, st]) => st === 'firing');
     if (firingWanted) {
@@ -177,6 +183,8 @@ async function runScenario(b: PrometheusBinaries, level: AvailabilityLevel, s: S
       `count(nginx_ingress_controller_requests{namespace="${NS}"})`,
       `count(nginx_ingress_controller_request_duration_seconds_bucket{le="${profile.latencyThresholdSeconds}"})`,
       `count(nginx_ingress_controller_request_duration_seconds_bucket{le="${profile.latencyThresholdSeconds}.0"})`,
+      'merlai:slo_errors_per_request:ratio_rate1h',
+      'merlai:slo_slow_requests_per_request:ratio_rate1h',
     ]) {
       probes[q] = (await prom.query(q))[0]?.value ?? 0;
     }
@@ -214,6 +222,18 @@ const outcomes = new Map<string, Promise<Outcome>>();
     },
     300_000,
   );
+
+  test('the healthy hour is measured, not missing: the recorded 1h ratios are 0.2x the budget', async () => {
+    const { probes } = await outcomes.get(`${level} ${SCENARIOS[0].title}`)!;
+    const budget = 1 - LEVEL_PROFILES[level].availabilityTarget;
+    for (const r of [
+      'merlai:slo_errors_per_request:ratio_rate1h',
+      'merlai:slo_slow_requests_per_request:ratio_rate1h',
+    ]) {
+      expect(probes[r] / (0.2 * budget)).toBeGreaterThan(0.9);
+      expect(probes[r] / (0.2 * budget)).toBeLessThan(1.1);
+    }
+  }, 300_000);
 
   test('the scrape stores the Ingress namespace as exported_namespace and le="5" as "5.0": what the rules must select', async () => {
     const { probes } = await outcomes.get(`${level} ${SCENARIOS[0].title}`)!;

@@ -464,16 +464,29 @@ export class Prometheus {
     return (await this.api('/api/v1/targets')).activeTargets;
   }
 
-  /** Waits until every target has been scraped at least `times` times since now. */
-  async waitForScrapes(times = 1, timeoutMs = 30_000): Promise<void> {
+  /** Waits until every target has been scraped at least `times` times from now on. */
+  async waitForScrapes(times = 1, timeoutMs = 60_000): Promise<void> {
     const since = Date.now();
+    const lastScrapes = async () => {
+      const targets = await this.targets();
+      return targets.map((t: Json) => new Date(t.lastScrape).getTime());
+    };
+    // Targets appear only after discovery's first update (up to 5 s after the start).
+    let first: number[] = [];
     await this.waitUntil(
       async () => {
-        const targets = await this.targets();
-        return targets.every((t: Json) => new Date(t.lastScrape).getTime() > since + (times - 1) * 1000);
+        first = await lastScrapes();
+        return first.length > 0 && first.every((t) => t > since);
       },
       timeoutMs,
-      `${times} scrape(s) of every target`,
+      'a first scrape of every target',
+    );
+    if (times <= 1) return;
+    const intervals = (await this.targets()).map((t: Json) => durationMs(t.scrapeInterval ?? '1s'));
+    await this.waitUntil(
+      async () => (await lastScrapes()).every((t, i) => t >= first[i] + (times - 1) * intervals[i]),
+      timeoutMs,
+      `${times} scrapes of every target`,
     );
   }
 
@@ -483,8 +496,11 @@ export class Prometheus {
     await this.waitUntil(
       async () => {
         const groups = await this.rules();
-        return groups.every(
-          (g: Json) => new Date(g.lastEvaluation).getTime() > since + (times - 1) * g.interval * 1000,
+        return (
+          groups.length > 0 &&
+          groups.every(
+            (g: Json) => new Date(g.lastEvaluation).getTime() > since + (times - 1) * g.interval * 1000,
+          )
         );
       },
       timeoutMs,
@@ -522,6 +538,14 @@ export class Prometheus {
     }
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Milliseconds of a Prometheus duration such as `1s`, `1m30s` or `500ms`. */
+export function durationMs(d: string): number {
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  let total = 0;
+  for (const [, n, u] of d.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * unit[u];
+  return total;
 }
 
 async function freePort(): Promise<number> {
