@@ -28,12 +28,16 @@ if [[ -S "$CONTAINERD_SOCK" ]] && command -v jq >/dev/null; then
   done < <(ctrk containers ls -q 2>/dev/null)
 fi
 
-# 1. the kubelet first (it would restart what we kill), then the pods, then the daemons.
-for name in kubelet kube-proxy kube-network-policies; do
-  if [[ -f "$RUNDIR/$name.pid" ]]; then
-    kill "$(cat "$RUNDIR/$name.pid")" 2>/dev/null && say "stopped $name"
-  fi
-done
+# 1. the kubelet first (it would restart what we kill), then the pods' containers (while
+# containerd still answers: its content store is kept for the next run, its containers are not),
+# then every process left in the two cgroups.
+if [[ -f "$RUNDIR/kubelet.pid" ]]; then
+  kill "$(cat "$RUNDIR/kubelet.pid")" 2>/dev/null && say "stopped kubelet"
+  sleep 1
+fi
+if [[ -S "$CONTAINERD_SOCK" ]]; then
+  remove_containers
+fi
 for round in 1 2 3 4 5; do
   mapfile -t pods < <(pids_in "$CGROUP_ROOT")
   mapfile -t sys < <(pids_in "$CGROUP_ROOT-sys")

@@ -30,6 +30,9 @@ API_SERVICE_IP="10.215.0.1"
 DNS_SERVICE_IP="10.215.0.10"
 CGROUP_ROOT="merlai-k8s"
 CONTAINERD_SOCK="$RUNDIR/containerd.sock"
+# containerd's content store and snapshots outlive a run (importing the images takes minutes); its
+# containers do not (up.sh and down.sh remove them).
+CONTAINERD_ROOT="$CLUSTER_CACHE/containerd-root"
 KUBECONFIG_ADMIN="$STATE/pki/admin.kubeconfig"
 
 cluster_start=$SECONDS
@@ -67,4 +70,14 @@ cached_image() {
   [[ -n "$tar" ]] || die "no image $1 in $CLUSTER_CACHE/images: run scripts/cluster/build.sh"
   tar="$(basename "$tar" .tar)"
   echo "localhost/$1:${tar#"$1"-}"
+}
+
+# remove_containers: delete every container (and its task) containerd holds for Kubernetes.
+remove_containers() {
+  local id
+  for id in $(ctrk containers ls -q 2>/dev/null); do
+    ctrk tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+    ctrk tasks delete -f "$id" >/dev/null 2>&1
+    ctrk containers delete "$id" >/dev/null 2>&1
+  done
 }

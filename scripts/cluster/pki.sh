@@ -40,11 +40,8 @@ cert controller-manager "/CN=system:kube-controller-manager"
 cert scheduler "/CN=system:kube-scheduler"
 cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
 cert kube-proxy "/CN=system:kube-proxy"
-# kube-network-policies runs on the node like kube-proxy; it reads pods, namespaces, nodes and
-# policies (a ClusterRole bound in up.sh).
-cert network-policies "/CN=merlai:kube-network-policies"
 
-for who in admin controller-manager scheduler kubelet kube-proxy network-policies; do
+for who in admin controller-manager scheduler kubelet kube-proxy; do
   cat >"$who.kubeconfig" <<KC
 apiVersion: v1
 kind: Config

@@ -61,7 +61,7 @@ pause_image="$(cached_image merlai-pause)"
 mkdir -p "$STATE/containerd" "$STATE/cni/net.d"
 cat >"$STATE/containerd/config.toml" <<TOML
 version = 2
-root = "$STATE/containerd/root"
+root = "$CONTAINERD_ROOT"
 state = "$RUNDIR/containerd"
 [grpc]
   address = "$CONTAINERD_SOCK"
@@ -102,22 +102,43 @@ JSON
 daemon containerd containerd --config "$STATE/containerd/config.toml"
 wait_for 60 "containerd answers" ctr --address "$CONTAINERD_SOCK" version || { alive containerd; die "containerd not answering"; }
 
-# Images: the cluster's own (pause, CoreDNS, metrics-server, test client) and those named in
-# MERLAI_CLUSTER_IMAGES (podman names, e.g. merlai:1.0.0), all from podman storage or the cache.
+# Images: the cluster's own (pause, CoreDNS, metrics-server, kube-network-policies, test client)
+# from build.sh's cache, and those named in MERLAI_CLUSTER_IMAGES (fully qualified podman names,
+# e.g. docker.io/library/merlai:1.0.0) from podman's storage.
+remove_containers # left by a run that could not clean up
+# import_once KEY COMMAND...: run the import COMMAND unless KEY was imported into this root before.
+mkdir -p "$CONTAINERD_ROOT/merlai-imported"
+import_once() {
+  local key="$1"
+  shift
+  [[ -f "$CONTAINERD_ROOT/merlai-imported/$key" ]] && return 0
+  "$@" || return 1
+  touch "$CONTAINERD_ROOT/merlai-imported/$key"
+}
 for tar in "$CLUSTER_CACHE"/images/*.tar; do
-  ctrk images import "$tar" >/dev/null
+  import_once "$(basename "$tar")" ctrk images import "$tar" >/dev/null || die "ctr cannot import $tar"
 done
-for ref in ${MERLAI_CLUSTER_IMAGES:-}; do
-  tmp="$STATE/image-export.tar"
-  podman save --format docker-archive -o "$tmp" "$ref" >/dev/null || die "podman has no image $ref (scripts/images/build.sh builds them)"
-  ctrk images import "$tmp" >/dev/null
-  rm -f "$tmp"
-  # The kubelet asks for docker.io/library/NAME:TAG when a pod says NAME:TAG.
-  src="$(ctrk images ls -q | grep -E "(^|/)${ref#localhost/}\$" | head -n 1)"
-  [[ -n "$src" ]] || die "image $ref not found in containerd after the import"
-  short="${ref#localhost/}"
-  [[ "$short" == */* ]] || ctrk images tag --force "$src" "docker.io/library/$short" >/dev/null
-done
+# shellcheck disable=SC2206  # a list of image references
+app_refs=(${MERLAI_CLUSTER_IMAGES:-})
+if ((${#app_refs[@]})); then
+  key="app-$(podman image inspect --format '{{.Id}}' "${app_refs[@]}" | sha256sum | cut -c1-16)" ||
+    die "podman has not all of ${app_refs[*]} (scripts/images/build.sh builds them)"
+  # One archive: the images share their layers. Names are kept as podman has them, fully
+  # qualified (docker.io/library/NAME:TAG is what the kubelet asks for when a pod says NAME:TAG).
+  save_import() {
+    podman save -q -m --format docker-archive -o "$STATE/images.tar" "${app_refs[@]}" >/dev/null &&
+      ctrk images import "$STATE/images.tar" >/dev/null
+    local rc=$?
+    rm -f "$STATE/images.tar"
+    return $rc
+  }
+  t_img=$SECONDS
+  import_once "$key" save_import || die "podman cannot save or ctr cannot import ${app_refs[*]}"
+  ((SECONDS - t_img > 2)) && log "application images imported in $((SECONDS - t_img))s"
+  for ref in "${app_refs[@]}"; do
+    ctrk images ls -q | grep -qxF "$ref" || die "image $ref not in containerd after the import"
+  done
+fi
 log "images in containerd: $(ctrk images ls -q | grep -vc '^sha256:')"
 
 # --- control plane ------------------------------------------------------------------------------
