@@ -21,6 +21,16 @@ import {
   type PlacementProfile,
   type ProbeTimings,
 } from './levels';
+import {
+  type ApiModelOptions,
+  createModelFetch,
+  MODELS_MOUNT,
+  ModelMode,
+  modelEnv,
+  modelReadinessCommand,
+  type ResolvedModel,
+  resolveModel,
+} from './model';
 import { parseQuantity } from './quantity';
 import type * as rolloutModule from './rollout';
 import { PreStopPause, PreStopPauseType } from './shutdown';
@@ -172,7 +182,8 @@ export interface MerlaiApiOptions {
   /** @default '20Gi' */
   readonly modelsStorageSize?: string;
   /**
-   * Extra environment variables; `ENVIRONMENT`, `HOME` and `XDG_CACHE_HOME` are set by the construct.
+   * Extra environment variables; `ENVIRONMENT` and `XDG_CACHE_HOME` are set by the construct, and
+   * `HOME` stays the image's (`/home/merlai`, where Python finds the app's `--user` install).
    * @default - none
    */
   readonly env?: { readonly [name: string]: EnvValue };
@@ -204,6 +215,13 @@ export interface MerlaiApiOptions {
    * @default - the level table: Levels 2 and 3 60 s; Level 1 Kubernetes' 30 s
    */
   readonly terminationGracePeriod?: Duration;
+  /**
+   * Whether the API runs Merlai's AI model: `ModelMode.LIGHTWEIGHT` (no model, the guide's
+   * resources) or `ModelMode.MODEL` (model on the models volume, filled by a fetch Job; more
+   * memory; Levels 2 and 3). See `lib/model.ts` and README "Model and memory".
+   * @default - { mode: ModelMode.LIGHTWEIGHT } at every level
+   */
+  readonly model?: ApiModelOptions;
 }
 
 /** Props of `MerlaiApi`. */
@@ -221,6 +239,10 @@ export interface ApiVolumeMount {
   readonly readOnly?: boolean;
 }
 
+/**
+ * Variables the construct owns. `HOME` is never set: the image's `/home/merlai` must stay, since
+ * Merlai is installed with `pip install --user` and Python finds it under `$HOME/.local`.
+ */
 const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
 const CACHE_DIR = '/var/cache/merlai';
 const STARTUP_PERIOD_SECONDS = 10;
@@ -264,8 +286,11 @@ export class MerlaiApi extends Construct {
   /** The workload that owns the pods and that the autoscaler scales: the Deployment or the Rollout. */
   public readonly workloadRef: k8s.CrossVersionObjectReferenceV2;
   public readonly serviceAccountName: string;
+  /** The model mode in force and what it changes. */
+  public readonly model: ResolvedModel;
   private readonly env = new Map<string, EnvValue>();
   private readonly extraMounts: ApiVolumeMount[] = [];
+  private command?: string[];
 
   constructor(scope: Construct, id: string, props: MerlaiApiProps) {
     super(scope, id);
@@ -302,7 +327,24 @@ export class MerlaiApi extends Construct {
     if (props.priorityClassName !== undefined)
       requireDnsSubdomain(this, 'priorityClassName', props.priorityClassName);
 
-    const resources = resolveResources(this, TYPE, 'resources', props.resources, profile.resources);
+    this.model = resolveModel(this, TYPE, props.model);
+    if (this.model.mode === ModelMode.MODEL && !profile.persistentStorage) {
+      invalidProp(
+        this,
+        TYPE,
+        'model.mode',
+        this.model.mode,
+        `Level ${profile.number} keeps ${MODELS_MOUNT} in an emptyDir, which the fetch Job cannot fill: use ModelMode.LIGHTWEIGHT, or Level 2 or 3`,
+      );
+    }
+    const resources = resolveResources(
+      this,
+      TYPE,
+      'resources',
+      { ...this.model.resourceDefaults, ...stripUndefined(props.resources ?? {}) },
+      profile.resources,
+    );
+    for (const [name, value] of modelEnv(this.model, resources)) this.addEnv(name, EnvValue.fromValue(value));
     const liveness = this.resolveProbe('liveness', props.liveness, profile.liveness);
     const readiness = this.resolveProbe('readiness', props.readiness, profile.readiness);
     const modelLoadSeconds = (props.modelLoadTimeout ?? Duration.minutes(5)).toSeconds();
@@ -355,7 +397,10 @@ export class MerlaiApi extends Construct {
               {
                 name: this.name,
                 image: this.image,
-                imagePullPolicy: profile.requirePinnedImage ? 'IfNotPresent' : 'Always',
+                // IfNotPresent at every level: Level 1 runs a locally built `merlai:latest` that no
+                // registry holds (Always would fail to pull it); Levels 2 and 3 are pinned.
+                imagePullPolicy: 'IfNotPresent',
+                command: Lazy.any({ produce: () => this.command }),
                 ports: [{ name: 'http', containerPort: API_CONTAINER_PORT, protocol: 'TCP' }],
                 env: Lazy.any({ produce: () => this.renderEnv() }),
                 resources: resourceRequirements(resources, {
@@ -372,10 +417,18 @@ export class MerlaiApi extends Construct {
                   httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
                   ...liveness,
                 },
-                readinessProbe: {
-                  httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') },
-                  ...readiness,
-                },
+                readinessProbe:
+                  this.model.mode === ModelMode.MODEL
+                    ? {
+                        exec: {
+                          command: modelReadinessCommand(API_CONTAINER_PORT, readiness.timeoutSeconds),
+                        },
+                        ...readiness,
+                      }
+                    : {
+                        httpGet: { path: '/ready', port: k8s.IntOrString.fromString('http') },
+                        ...readiness,
+                      },
                 securityContext: restrictedContainerSecurityContext(API_UID),
                 volumeMounts: Lazy.any({ produce: () => this.renderMounts(volumes) }),
                 lifecycle: shutdown.preStopCommand
@@ -422,6 +475,18 @@ export class MerlaiApi extends Construct {
       this.workloadRef = { apiVersion: ARGO_ROLLOUTS_API_VERSION, kind: 'Rollout', name: this.name };
     }
 
+    if (this.model.mode === ModelMode.MODEL) {
+      createModelFetch(this, {
+        apiName: this.name,
+        image: this.image,
+        uid: API_UID,
+        labels: this.selectorLabels,
+        apiSelector: this.selectorLabels,
+        modelsClaim: `${this.name}-models`,
+        sameNodeAsApi: profile.number < 3,
+        model: this.model,
+      });
+    }
     if (this.autoscaling) this.createAutoscaler(this.autoscaling);
     if (profile.pdbMinAvailable !== undefined) this.createDisruptionBudget(profile.pdbMinAvailable);
     if (props.ingress) this.createIngress(props.ingress);
@@ -435,13 +500,33 @@ export class MerlaiApi extends Construct {
         TYPE,
         `env.${name}`,
         name,
-        `expected a C identifier other than ${RESERVED_ENV.join(', ')} (set by the construct)`,
+        `expected a C identifier other than ${RESERVED_ENV.join(', ')} (owned by the construct; HOME stays the image's /home/merlai, where Python finds the app's --user install)`,
       );
     }
     if (this.env.has(name)) {
       invalidProp(this, TYPE, `env.${name}`, name, 'the variable is already set; set each variable once');
     }
     this.env.set(name, value);
+  }
+
+  /**
+   * Replaces the image's command (`merlai serve …`), e.g. with a launcher that applies a logging
+   * configuration. Set once.
+   */
+  public setCommand(command: string[]): void {
+    if (this.command) {
+      invalidProp(
+        this,
+        TYPE,
+        'command',
+        command,
+        `the command is already set to ${JSON.stringify(this.command)}`,
+      );
+    }
+    if (command.length === 0 || command.some((c) => c === '')) {
+      invalidProp(this, TYPE, 'command', command, 'expected a non-empty list of non-empty strings');
+    }
+    this.command = [...command];
   }
 
   /** Mounts an extra volume (a ConfigMap, a Secret, …) into the API container. */
@@ -453,7 +538,6 @@ export class MerlaiApi extends Construct {
   private renderEnv(): k8s.EnvVar[] {
     const env = [
       { name: 'ENVIRONMENT', value: this.profile.environment },
-      { name: 'HOME', value: '/tmp' },
       { name: 'XDG_CACHE_HOME', value: CACHE_DIR },
     ];
     const extra = [...this.env.entries()].sort(([a], [b]) => a.localeCompare(b));

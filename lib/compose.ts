@@ -144,7 +144,11 @@ export function composeFromChart(chart: Chart, options: ComposeOptions = {}): Co
         namedVolumes.add(volume.persistentVolumeClaim.claimName);
         volumes.push(`${volume.persistentVolumeClaim.claimName}:${mount.mountPath}${ro}`);
       } else if (volume?.emptyDir) {
-        tmpfs.push(mount.mountPath);
+        // A kubelet emptyDir is world-writable (0777) and bounded by its sizeLimit; Compose tmpfs
+        // defaults differ by runtime (podman's is root-owned 0755, which the postgres entrypoint
+        // cannot use), so both are written out.
+        const size = volume.emptyDir.sizeLimit ? parseQuantity(String(volume.emptyDir.sizeLimit)) : undefined;
+        tmpfs.push(`${mount.mountPath}:mode=1777${size ? `,size=${size}` : ''}`);
       } else if (volume?.configMap || volume?.secret) {
         const source = volume.configMap
           ? configMaps.get(volume.configMap.name)
@@ -243,22 +247,25 @@ function renderEnv(
 function renderHealthcheck(c: Obj, where: string): Obj | undefined {
   const probe = c.readinessProbe ?? c.livenessProbe;
   if (!probe) return undefined;
-  let test: string[];
+  let command: string[];
   if (probe.exec) {
-    test = ['CMD', ...probe.exec.command];
+    command = probe.exec.command;
   } else if (probe.httpGet) {
     const port = resolvePort(c, probe.httpGet.port, where);
     const url = `http://127.0.0.1:${port}${probe.httpGet.path ?? '/'}`;
     // The Merlai image is Python: no curl or wget needed.
-    test = [
-      'CMD',
+    command = [
       'python3',
       '-c',
-      `import urllib.request; urllib.request.urlopen('${url}', timeout=${probe.timeoutSeconds ?? 1})`,
+      `import urllib.request; urllib.request.urlopen("${url}", timeout=${probe.timeoutSeconds ?? 1})`,
     ];
   } else {
     return unsupported(where, 'a probe other than exec or httpGet');
   }
+  // CMD-SHELL with each word quoted, not CMD: podman-compose 1.0.3 (Debian 12) joins CMD words
+  // into a shell string without quoting them, which breaks any word with a space (the Python
+  // probe); a quoted CMD-SHELL string runs the same words under Docker Compose and podman-compose.
+  const test = ['CMD-SHELL', literal(command.map(shellQuote).join(' '))];
   const startup = c.startupProbe;
   const startPeriod = startup
     ? (startup.initialDelaySeconds ?? 0) + (startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)
@@ -270,6 +277,11 @@ function renderHealthcheck(c: Obj, where: string): Obj | undefined {
     retries: probe.failureThreshold ?? 3,
     start_period: `${startPeriod}s`,
   };
+}
+
+/** A word for POSIX sh: bare when safe, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
 }
 
 function resolvePort(c: Obj, port: number | string, where: string): number {

@@ -7,6 +7,7 @@ export * from './image';
 export * from './level-chart';
 export * from './levels';
 export * from './logging';
+export * from './model';
 export * from './observability';
 export * from './postgres';
 export * from './postgres-backup';

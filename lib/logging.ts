@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { EnvValue, type MerlaiApi } from './api';
+import { API_CONTAINER_PORT, EnvValue, type MerlaiApi } from './api';
 import { invalidProp, requireDnsLabel } from './errors';
 import { selectorLabels } from './labels';
 
@@ -25,6 +25,8 @@ root:
 
 /** Python module of the strict formatter; the ConfigMap directory is put on `PYTHONPATH`. */
 const STRICT_MODULE = 'merlai_json_logging';
+/** Python module that serves the API with the configuration in force (see `SERVE_PY`). */
+const SERVE_MODULE = 'merlai_serve';
 
 /**
  * The guide's fields (timestamp, level, message) with the values escaped by `json.dumps`, so every
@@ -70,6 +72,87 @@ root:
   handlers: [console]
 `;
 
+/**
+ * Serves the API with the configuration named by an environment variable in force. Merlai reads no
+ * environment variable: `merlai serve` calls `logging.basicConfig` and `uvicorn.run` with uvicorn's
+ * own plain-text logging, and the app prints its start-up messages. This module runs the same
+ * server (`merlai.api.main:app`) with uvicorn's `log_config` set to the file, turns printed lines
+ * and Python warnings into log records, and logs an uncaught exception as one record. Stdlib and
+ * uvicorn only (both in every Merlai image).
+ */
+const SERVE_PY = `"""Serve Merlai with the logging configuration named by an environment variable in force.
+
+Merlai reads no environment variable: \`merlai serve\` calls logging.basicConfig and uvicorn.run
+with uvicorn's own text logging. This runs the same app with uvicorn's log_config set to the file,
+and turns printed lines (the app's start-up messages) and warnings into log records.
+"""
+
+import argparse
+import logging
+import os
+import sys
+
+import uvicorn
+
+
+class LineLogger:
+    """A text stream that logs each complete line it is given."""
+
+    def __init__(self, logger, stream):
+        self._logger = logger
+        self._stream = stream
+        self._pending = ""
+        self._busy = False
+
+    def write(self, text):
+        if self._busy:  # a handler writing to this stream while a line is logged
+            return self._stream.write(text)
+        self._pending += text
+        *lines, self._pending = self._pending.split("\\n")
+        self._busy = True
+        try:
+            for line in lines:
+                if line.strip():
+                    self._logger.info(line)
+        finally:
+            self._busy = False
+        return len(text)
+
+    def flush(self):
+        self._stream.flush()
+
+    def isatty(self):
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config-env", default="LOG_CONFIG")
+    parser.add_argument("--app", default="merlai.api.main:app")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    config = os.environ.get(args.config_env)
+    if not config or not os.path.isfile(config):
+        sys.exit(f"merlai_serve: {args.config_env}={config!r} names no file")
+    logging.captureWarnings(True)
+    sys.stdout = LineLogger(logging.getLogger("merlai.stdout"), sys.stdout)
+
+    def log_uncaught(kind, value, tb):
+        logging.getLogger("merlai").critical("uncaught exception", exc_info=(kind, value, tb))
+
+    sys.excepthook = log_uncaught
+    # uvicorn applies the file with logging.config.dictConfig before it imports the app.
+    uvicorn.run(args.app, host=args.host, port=args.port, log_config=config)
+
+
+if __name__ == "__main__":
+    main()
+`;
+
 /** Which logging configuration the API's environment variable points to. */
 export enum LogFormat {
   /**
@@ -97,7 +180,10 @@ export interface MerlaiLoggingOptions {
   /**
    * The configuration the environment variable points to. The ConfigMap always holds the guide's
    * `log-config.yaml`; `STRICT_JSON` adds `log-config.strict.yaml` and its formatter module.
-   * @default LogFormat.GUIDE
+   * The default is `STRICT_JSON` because the guide's format string breaks on the real app: every
+   * uvicorn access line (`"GET /health HTTP/1.1"`) holds quotes it does not escape, and it
+   * silences uvicorn's start-up lines.
+   * @default LogFormat.STRICT_JSON
    */
   readonly format?: LogFormat;
   /**
@@ -106,6 +192,14 @@ export interface MerlaiLoggingOptions {
    * @default 'LOG_CONFIG'
    */
   readonly envVar?: string;
+  /**
+   * Run the API container through `merlai_serve.py` (shipped in the ConfigMap), which serves
+   * `merlai.api.main:app` with uvicorn's `log_config` set to the file and logs the app's printed
+   * lines, so the configuration is in force: Merlai itself never reads the variable. Turn it off
+   * only for an image that applies the variable itself; the image's own command then runs.
+   * @default true
+   */
+  readonly serve?: boolean;
   /**
    * Directory the ConfigMap is mounted at (read-only) in the API container.
    * @default '/etc/merlai/logging'
@@ -134,7 +228,7 @@ export class MerlaiLogging extends Construct {
   constructor(scope: Construct, id: string, props: MerlaiLoggingProps) {
     super(scope, id);
     this.name = requireDnsLabel(this, TYPE, 'name', props.name ?? 'merlai-logging');
-    this.format = props.format ?? LogFormat.GUIDE;
+    this.format = props.format ?? LogFormat.STRICT_JSON;
     if (!Object.values(LogFormat).includes(this.format)) {
       invalidProp(
         this,
@@ -157,7 +251,9 @@ export class MerlaiLogging extends Construct {
     }
 
     const strict = this.format === LogFormat.STRICT_JSON;
+    const serve = props.serve ?? true;
     const data: Record<string, string> = { 'log-config.yaml': GUIDE_LOG_CONFIG };
+    if (serve) data[`${SERVE_MODULE}.py`] = SERVE_PY;
     if (strict) {
       data['log-config.strict.yaml'] = STRICT_LOG_CONFIG;
       data[`${STRICT_MODULE}.py`] = STRICT_FORMATTER_PY;
@@ -181,6 +277,19 @@ export class MerlaiLogging extends Construct {
     });
     props.api.addEnv(envVar, EnvValue.fromValue(this.configPath));
     // An image that sets its own PYTHONPATH would lose it here; Merlai's images set none.
-    if (strict) props.api.addEnv('PYTHONPATH', EnvValue.fromValue(mountPath));
+    if (strict || serve) props.api.addEnv('PYTHONPATH', EnvValue.fromValue(mountPath));
+    if (serve) {
+      props.api.setCommand([
+        'python3',
+        '-m',
+        SERVE_MODULE,
+        '--config-env',
+        envVar,
+        '--host',
+        '0.0.0.0',
+        '--port',
+        String(API_CONTAINER_PORT),
+      ]);
+    }
   }
 }

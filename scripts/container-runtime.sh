@@ -25,9 +25,9 @@ if [[ -n ${MERLAI_DOCKERFILE:-} ]]; then
 elif [[ $context != . && -d $context ]]; then
   # `build -f` resolves a relative path against the working directory, not a local context
   # (a remote context is different: there it is relative to the context's root).
-  dockerfile=${context%/}/docker/Dockerfile.cpu
+  dockerfile=${context%/}/docker/Dockerfile
 else
-  dockerfile=docker/Dockerfile.cpu
+  dockerfile=docker/Dockerfile
 fi
 
 usage() {
@@ -57,7 +57,9 @@ Environment:
   COMPOSE_FILE       compose file; a relative path is relative to the repository root
                      (default: dist/level1-dev.compose.yaml)
   MERLAI_CONTEXT     image build context, the Merlai source directory (default: .)
-  MERLAI_DOCKERFILE  Dockerfile (default: docker/Dockerfile.cpu inside \$MERLAI_CONTEXT)
+  MERLAI_DOCKERFILE  Dockerfile (default: docker/Dockerfile inside \$MERLAI_CONTEXT); Merlai has
+                     docker/Dockerfile (CPU, with torch), docker/Dockerfile.gpu (CUDA) and
+                     docker/Dockerfile.lightweight (no torch, no model)
   MERLAI_IMAGE       image tag (default: merlai:latest)
 
 Exit status:

@@ -78,7 +78,7 @@ describeWith(
         const service = compose.services[name];
         const composePaths = [
           ...(service.volumes ?? []).map((v: KubeObject) => v.target ?? v.split(':')[1]),
-          ...(service.tmpfs ?? []),
+          ...(service.tmpfs ?? []).map((t: string) => t.split(':')[0]),
         ].sort();
         expect(composePaths).toEqual(container.volumeMounts.map((m: KubeObject) => m.mountPath).sort());
         const security = { ...pod.securityContext, ...container.securityContext };
@@ -124,7 +124,8 @@ describeWith(
 
     test('every service has a healthcheck', () => {
       for (const service of Object.values<KubeObject>(compose.services)) {
-        expect(service.healthcheck.test[0]).toBe('CMD');
+        expect(service.healthcheck.test[0]).toBe('CMD-SHELL');
+        expect(service.healthcheck.test).toHaveLength(2);
       }
     });
   });

@@ -48,34 +48,64 @@ function wiring(objects: KubeObject[]) {
 describe.each(LEVELS)('logging at %s', (level) => {
   const objects = synthLevel(level);
 
-  test("ConfigMap merlai-logging holds the guide's log-config.yaml, byte for byte", () => {
+  test("ConfigMap merlai-logging holds the guide's log-config.yaml, byte for byte, the strict config and the launcher", () => {
     const configMap = find(objects, 'ConfigMap', 'merlai-logging');
     expect(configMap.data['log-config.yaml']).toBe(guideConfigMap().data['log-config.yaml']);
-    expect(Object.keys(configMap.data)).toEqual(['log-config.yaml']);
+    expect(Object.keys(configMap.data).sort()).toEqual([
+      'log-config.strict.yaml',
+      'log-config.yaml',
+      'merlai_json_logging.py',
+      'merlai_serve.py',
+    ]);
+  });
+
+  test('the API runs through the launcher, which applies the file LOG_CONFIG names', () => {
+    expect(apiContainer(objects).command).toEqual([
+      'python3',
+      '-m',
+      'merlai_serve',
+      '--config-env',
+      'LOG_CONFIG',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8000',
+    ]);
   });
 
   test('mounted read-only into the API and named by LOG_CONFIG', () => {
     const { env, volume, mount } = wiring(objects);
     expect(volume).toBeDefined();
     expect(mount.readOnly).toBe(true);
-    expect(env.LOG_CONFIG).toBe(`${mount.mountPath}/log-config.yaml`);
-    expect(env.PYTHONPATH).toBeUndefined();
+    expect(env.LOG_CONFIG).toBe(`${mount.mountPath}/log-config.strict.yaml`);
+    expect(env.PYTHONPATH).toBe(mount.mountPath);
   });
 });
 
 describe('MerlaiLogging options', () => {
-  test("STRICT_JSON adds the escaping config and its module beside the guide's, and PYTHONPATH", () => {
-    const objects = synthLevel(AvailabilityLevel.PRODUCTION, { logging: { format: LogFormat.STRICT_JSON } });
+  test("GUIDE points LOG_CONFIG at the guide's file, without the escaping module", () => {
+    const objects = synthLevel(AvailabilityLevel.PRODUCTION, { logging: { format: LogFormat.GUIDE } });
     const data = find(objects, 'ConfigMap', 'merlai-logging').data;
     expect(data['log-config.yaml']).toBe(GUIDE_LOG_CONFIG);
-    expect(Object.keys(data).sort()).toEqual([
-      'log-config.strict.yaml',
-      'log-config.yaml',
-      'merlai_json_logging.py',
-    ]);
+    expect(Object.keys(data).sort()).toEqual(['log-config.yaml', 'merlai_serve.py']);
     const { env, mount } = wiring(objects);
-    expect(env.LOG_CONFIG).toBe(`${mount.mountPath}/log-config.strict.yaml`);
+    expect(env.LOG_CONFIG).toBe(`${mount.mountPath}/log-config.yaml`);
     expect(env.PYTHONPATH).toBe(mount.mountPath);
+  });
+
+  test("serve: false leaves the image's command and ships no launcher", () => {
+    const objects = synthLevel(AvailabilityLevel.DEVELOPMENT, { logging: { serve: false } });
+    expect(apiContainer(objects).command).toBeUndefined();
+    expect(Object.keys(find(objects, 'ConfigMap', 'merlai-logging').data)).not.toContain('merlai_serve.py');
+  });
+
+  test('a second command is refused with the construct path', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'merlai' });
+    const api = new MerlaiApi(chart, 'api', { level: AvailabilityLevel.DEVELOPMENT });
+    new MerlaiLogging(chart, 'logging', { api });
+    expect(() => api.setCommand(['merlai', 'serve'])).toThrow(
+      '[c/api] MerlaiApi: \'command\' is ["merlai","serve"]; the command is already set',
+    );
   });
 
   test('name, variable and mount path can be chosen', () => {
@@ -90,7 +120,7 @@ describe('MerlaiLogging options', () => {
     const objects = Testing.synth(chart) as KubeObject[];
     expect(find(objects, 'ConfigMap', 'team-logging').metadata.namespace).toBe('team-a');
     const env = apiContainer(objects).env.find((e: KubeObject) => e.name === 'APP_LOG_CONFIG');
-    expect(env.value).toBe('/config/log/log-config.yaml');
+    expect(env.value).toBe('/config/log/log-config.strict.yaml');
   });
 
   test('a relative mount path is rejected with the construct path, prop and value', () => {
@@ -195,7 +225,9 @@ const python = haveTool('python3', ['-c', 'import yaml'], 'apt-get install pytho
   () => {
     let out: Record<string, string>;
     beforeAll(() => {
-      out = runLoggingConfig(synthLevel(AvailabilityLevel.PRODUCTION));
+      out = runLoggingConfig(
+        synthLevel(AvailabilityLevel.PRODUCTION, { logging: { format: LogFormat.GUIDE } }),
+      );
     }, 30_000);
 
     test('a plain log line is one JSON object: timestamp, level, message', () => {

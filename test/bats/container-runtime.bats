@@ -28,7 +28,7 @@ setup() {
   # the repository.
   SRC="$BATS_TEST_TMPDIR/merlai-src"
   mkdir -p "$SRC/docker"
-  : >"$SRC/docker/Dockerfile.cpu"
+  : >"$SRC/docker/Dockerfile"
   cd "$SRC" || return 1
 
   TOOLS="$BATS_TEST_TMPDIR/tools"
@@ -161,8 +161,8 @@ expect_error() {
 @test "docker / config: docker compose -p merlai -f FILE config" {
   expect_calls docker config -- "docker compose version" "docker compose -p merlai -f $C config"
 }
-@test "docker / build: docker build -f docker/Dockerfile.cpu -t merlai:latest ." {
-  expect_calls docker build -- "docker build -f docker/Dockerfile.cpu -t merlai:latest ."
+@test "docker / build: docker build -f docker/Dockerfile -t merlai:latest ." {
+  expect_calls docker build -- "docker build -f docker/Dockerfile -t merlai:latest ."
 }
 
 @test "docker without the compose plugin / up: falls back to docker-compose" {
@@ -188,7 +188,7 @@ expect_error() {
 }
 @test "docker without the compose plugin / build: still docker build" {
   make_docker_without_compose_plugin
-  expect_calls docker build -- "docker build -f docker/Dockerfile.cpu -t merlai:latest ."
+  expect_calls docker build -- "docker build -f docker/Dockerfile -t merlai:latest ."
 }
 @test "docker CLI absent but docker-compose present / up: docker-compose" {
   remove_stubs docker
@@ -213,12 +213,12 @@ expect_error() {
 @test "podman / config: podman-compose -p merlai -f FILE config" {
   expect_calls podman config -- "podman-compose -p merlai -f $C config"
 }
-@test "podman / build: podman build -f docker/Dockerfile.cpu -t merlai:latest ." {
-  expect_calls podman build -- "podman build -f docker/Dockerfile.cpu -t merlai:latest ."
+@test "podman / build: podman build -f docker/Dockerfile -t merlai:latest ." {
+  expect_calls podman build -- "podman build -f docker/Dockerfile -t merlai:latest ."
 }
 @test "podman / build does not need podman-compose" {
   remove_stubs podman-compose
-  expect_calls podman build -- "podman build -f docker/Dockerfile.cpu -t merlai:latest ."
+  expect_calls podman build -- "podman build -f docker/Dockerfile -t merlai:latest ."
 }
 
 @test "nerdctl / up: nerdctl compose -p merlai -f FILE up -d" {
@@ -239,8 +239,8 @@ expect_error() {
 @test "nerdctl / config: nerdctl compose -p merlai -f FILE config" {
   expect_calls nerdctl config -- "nerdctl compose -p merlai -f $C config"
 }
-@test "nerdctl / build: nerdctl build -f docker/Dockerfile.cpu -t merlai:latest ." {
-  expect_calls nerdctl build -- "nerdctl build -f docker/Dockerfile.cpu -t merlai:latest ."
+@test "nerdctl / build: nerdctl build -f docker/Dockerfile -t merlai:latest ." {
+  expect_calls nerdctl build -- "nerdctl build -f docker/Dockerfile -t merlai:latest ."
 }
 
 @test "extra args are passed through for up, down, ps, config and build (every runtime)" {
@@ -263,7 +263,7 @@ expect_error() {
     expect_calls "$runtime" config --services -- "${head[@]}" "$cmd -p merlai -f $C config --services"
     rm -f "$STUB_LOG"
     expect_calls "$runtime" build --no-cache -- \
-      "$runtime build -f docker/Dockerfile.cpu -t merlai:latest --no-cache ."
+      "$runtime build -f docker/Dockerfile -t merlai:latest --no-cache ."
   done
 }
 
@@ -334,7 +334,7 @@ expect_error() {
   cd "$BATS_TEST_TMPDIR"
   local s
   s=$(printf '%q' "$SRC")
-  expect_calls docker build -- "docker build -f $s/docker/Dockerfile.cpu -t merlai:latest $s"
+  expect_calls docker build -- "docker build -f $s/docker/Dockerfile -t merlai:latest $s"
 }
 
 @test "MERLAI_DOCKERFILE and MERLAI_IMAGE override the Dockerfile and the tag" {
@@ -346,7 +346,7 @@ expect_error() {
 @test "a remote build context: -f stays relative to its root, no local Dockerfile check" {
   export MERLAI_CONTEXT=https://github.com/example/merlai.git
   expect_calls nerdctl build -- \
-    "nerdctl build -f docker/Dockerfile.cpu -t merlai:latest https://github.com/example/merlai.git"
+    "nerdctl build -f docker/Dockerfile -t merlai:latest https://github.com/example/merlai.git"
 }
 
 # --- help ----------------------------------------------------------------------------------------
@@ -370,7 +370,8 @@ expect_error() {
   for word in up down logs ps config build help CONTAINER_RUNTIME PROJECT_NAME COMPOSE_FILE \
     MERLAI_CONTEXT MERLAI_DOCKERFILE MERLAI_IMAGE docker-compose podman-compose "nerdctl compose" \
     "64  unknown subcommand" "66  compose file or Dockerfile not found" \
-    "69  runtime binary not found on PATH" "78  unknown CONTAINER_RUNTIME"; do
+    "69  runtime binary not found on PATH" "78  unknown CONTAINER_RUNTIME" \
+    docker/Dockerfile.gpu docker/Dockerfile.lightweight; do
     [[ $output == *"$word"* ]] || fail_with "FAILED (help): does not mention '$word'"
   done
 }
@@ -495,16 +496,16 @@ expect_error() {
   local runtime
   for runtime in docker podman nerdctl; do
     rm -f "$STUB_LOG"
-    expect_calls "$runtime" build -- "$runtime build -f docker/Dockerfile.cpu -t merlai:latest ."
+    expect_calls "$runtime" build -- "$runtime build -f docker/Dockerfile -t merlai:latest ."
   done
 }
 
 @test "Dockerfile missing from a local context: exit 66, says to set MERLAI_CONTEXT (every runtime)" {
-  rm "$SRC/docker/Dockerfile.cpu"
+  rm "$SRC/docker/Dockerfile"
   local runtime
   for runtime in docker podman nerdctl; do
     expect_error 66 "$runtime" build -- \
-      "container-runtime.sh: error: Dockerfile not found: docker/Dockerfile.cpu" \
+      "container-runtime.sh: error: Dockerfile not found: docker/Dockerfile" \
       "Set MERLAI_CONTEXT to your Merlai source checkout"
   done
 }
