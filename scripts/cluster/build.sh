@@ -2,9 +2,9 @@
 # Build (or take from the cache) everything the real cluster runs:
 #   - kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl at
 #     KUBERNETES_VERSION, through the conformance step's build-k8s.sh and its cache;
-#   - CoreDNS, kube-network-policies and metrics-server from their Go modules (go install, pinned);
-#   - the images the cluster itself needs, as OCI archives: pause (scripts/cluster/pause), CoreDNS,
-#     metrics-server, and a Debian test client with curl, nc and dig (mmdebstrap, no registry).
+#   - CoreDNS and kube-network-policies from their Go modules (go install, pinned);
+#   - the images the cluster itself needs, as image archives: pause (scripts/cluster/pause), CoreDNS,
+#     kube-network-policies, and a Debian test client with curl, nc and dig (mmdebstrap, no registry).
 # Every cache entry is keyed by the pinned version or by a hash of its recipe, so a warm run builds
 # nothing. Prints nothing on success but timings; the logs of a failed build are shown.
 set -euo pipefail
@@ -48,7 +48,7 @@ go_tool() {
 }
 go_tool coredns github.com/coredns/coredns "$COREDNS_VERSION"
 go_tool kube-network-policies sigs.k8s.io/kube-network-policies/cmd "$KNP_VERSION"
-go_tool metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
+# Stage 4 (the HPA) will need it: go_tool metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
 
 pause_hash="$(cat "$CLUSTER_HERE/pause/main.go" "$CLUSTER_HERE/pause/go.mod" | sha256sum | cut -c1-12)"
 pause_dir="$CLUSTER_CACHE/go/pause-$pause_hash"
@@ -80,7 +80,7 @@ scratch_image() {
 }
 scratch_image merlai-pause "$pause_dir/pause"
 scratch_image merlai-coredns "$CLUSTER_CACHE/go/coredns-$COREDNS_VERSION/coredns"
-scratch_image merlai-metrics-server "$CLUSTER_CACHE/go/metrics-server-$METRICS_SERVER_VERSION/metrics-server"
+# scratch_image merlai-metrics-server "$CLUSTER_CACHE/go/metrics-server-$METRICS_SERVER_VERSION/metrics-server"
 scratch_image merlai-network-policies "$CLUSTER_CACHE/go/kube-network-policies-$KNP_VERSION/kube-network-policies"
 
 # The test client: Debian bookworm with the tools the reachability checks use.
