@@ -66,7 +66,7 @@ for ns in "${pod_netns[@]}"; do
 done
 
 # 3. the network namespace (the pods' veths and the bridge go with it), cgroups, state.
-if ip netns list 2>/dev/null | grep -qw "$NETNS"; then
+if [[ -e "/run/netns/$NETNS" ]]; then
   ip netns del "$NETNS" && say "removed network namespace $NETNS"
 fi
 for ctl in /sys/fs/cgroup/*/; do

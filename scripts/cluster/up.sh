@@ -135,8 +135,9 @@ if ((${#app_refs[@]})); then
   t_img=$SECONDS
   import_once "$key" save_import || die "podman cannot save or ctr cannot import ${app_refs[*]}"
   ((SECONDS - t_img > 2)) && log "application images imported in $((SECONDS - t_img))s"
+  have="$(ctrk images ls -q)"
   for ref in "${app_refs[@]}"; do
-    ctrk images ls -q | grep -qxF "$ref" || die "image $ref not in containerd after the import"
+    grep -qxF "$ref" <<<"$have" || die "image $ref not in containerd after the import"
   done
 fi
 log "images in containerd: $(ctrk images ls -q | grep -vc '^sha256:')"
@@ -233,7 +234,7 @@ healthzBindAddress: 127.0.0.1:10256
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 YAML
 daemon kube-proxy "$K8S_BIN/kube-proxy" --config="$STATE/kube-proxy.yaml"
-proxy_ready() { inns iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -q "$API_SERVICE_IP"; }
+proxy_ready() { inns iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -F "$API_SERVICE_IP" >/dev/null; }
 wait_for 60 "kube-proxy programmed the API service" proxy_ready ||
   { alive kube-proxy; die "kube-proxy wrote no service rules"; }
 
