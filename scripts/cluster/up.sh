@@ -27,6 +27,9 @@ inns ip link set lo up
 inns ip addr add "$NODE_IP/32" dev lo
 # No way out: anything not meant for the namespace is refused at once, never leaves the machine.
 inns ip route add unreachable default
+# Host-network pods (the enforcer) reach the API through its service address: route the service
+# range locally so kube-proxy's OUTPUT rules can rewrite it.
+inns ip route add "$SERVICE_CIDR" dev lo
 inns sysctl -qw net.ipv4.ip_forward=1
 inns sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || log "note: bridge-nf-call-iptables not settable"
 inns sysctl -qw net.ipv4.conf.all.route_localnet=1

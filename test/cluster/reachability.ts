@@ -65,7 +65,13 @@ function probePod(name: string, namespace: string, labels: Record<string, string
     spec: {
       terminationGracePeriodSeconds: 1,
       automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+        // The ingress controller's ports 80 and 443, without root or a capability.
+        sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+      },
       containers: [
         {
           name: 'probe',
