@@ -62,9 +62,9 @@ log "bring-up: $((SECONDS - t))s"
 # Stage 2: Level 1 from dist/.
 "$here/level.sh" "$PROJECT_ROOT/dist/level1-dev.k8s.yaml"
 # Stage 3 (MERLAI_CLUSTER_STAGE3=1, not yet in CI): the reachability matrix against the
-# evaluator's. On this machine kind kube-network-policies v0.8.0 cannot program nftables yet
-# ("netlink receive: no such file or directory"), so every flow gets through and the comparison
-# fails, as it must; it joins CI once the enforcer enforces.
+# evaluator's. On this machine kind kube-network-policies v0.8.0 cannot program nftables: the
+# kernel has no nft `queue` expression ("netlink receive: no such file or directory"), so every flow
+# gets through and the comparison fails, as it must; it joins CI once the enforcer enforces.
 if [[ "${MERLAI_CLUSTER_STAGE3:-}" != 1 ]]; then
   log "stage 3 (reachability) not run: set MERLAI_CLUSTER_STAGE3=1"
   exit 0
