@@ -6,14 +6,26 @@
 # So we generate a throwaway module that requires k8s.io/kubernetes vX.Y.Z and replaces every
 # staging module by its published v0.Y.Z, and build the two commands from there.
 #
-# Usage: build-k8s.sh VERSION OUT_DIR     (e.g. build-k8s.sh v1.28.15 ~/.cache/.../k8s-v1.28.15)
+# Usage: build-k8s.sh VERSION OUT_DIR [COMMAND...]
+#   (e.g. build-k8s.sh v1.28.15 ~/.cache/merlai-conformance/k8s-v1.28.15)
+# COMMAND names commands under k8s.io/kubernetes/cmd/ (default: kube-apiserver kubectl; the
+# cluster step asks for the node's commands too). Only the missing ones are built, into the same
+# OUT_DIR/bin, so the conformance step and the cluster step share one cache per version (a version
+# of a Go module is immutable: the checksum database pins its source).
 set -euo pipefail
 
 version="$1"
 out="$2"
+shift 2
+commands=("$@")
+[[ ${#commands[@]} -eq 0 ]] && commands=(kube-apiserver kubectl)
 staging_version="v0.${version#v1.}"
 
-if [[ -x "$out/bin/kube-apiserver" && -x "$out/bin/kubectl" ]]; then
+missing=()
+for c in "${commands[@]}"; do
+  [[ -x "$out/bin/$c" ]] || missing+=("$c")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 
@@ -51,10 +63,11 @@ upstream_godebug="$(sed -n 's/^godebug \(.*\)$/\1/p' "$upstream_mod")"
 } > go.mod
 rm -f go.sum
 
-echo "build-k8s: building kube-apiserver and kubectl $version (${#staging[@]} staging modules at $staging_version) with $(go version)" >&2
+echo "build-k8s: building ${missing[*]} $version (${#staging[@]} staging modules at $staging_version) with $(go version)" >&2
 start=$SECONDS
 GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 \
   go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/client-go/pkg/version.gitVersion=$version" \
-  -o "$out/bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
-echo "build-k8s: built in $((SECONDS - start)) s" >&2
+  -o "$out/bin/" "${missing[@]/#/k8s.io/kubernetes/cmd/}"
+echo "build-k8s: built ${missing[*]} in $((SECONDS - start)) s" >&2
 echo "$((SECONDS - start))" > "$out/build-seconds"
+echo "${missing[*]}: $((SECONDS - start)) s" >> "$out/build-times"

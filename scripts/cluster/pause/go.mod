@@ -1,0 +1,3 @@
+module merlai.local/pause
+
+go 1.22
