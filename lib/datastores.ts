@@ -140,8 +140,11 @@ export class MerlaiDatastores extends Construct {
       backupObjectStore: objectStore ? { cidr: objectStore.cidr, port: objectStore.port } : undefined,
     };
 
-    // Checked last, so a wrong prop of PostgreSQL, Redis or the dumps reports itself first.
+    // Checked last, so a wrong prop of PostgreSQL, Redis or the dumps reports itself first. A
+    // managed PostgreSQL without the pg_dump CronJob leaves no backup in the cluster: nothing to move.
+    const backupsInCluster = this.backup !== undefined || !props.postgres?.external;
     if (
+      backupsInCluster &&
       objectStore === undefined &&
       profile.datastores.objectStoreRequired &&
       props.localBackupsOnly !== true

@@ -5,8 +5,10 @@ import {
   Level3ProductionChart,
   MerlaiApi,
   MerlaiDatastores,
+  type MerlaiDatastoresOptions,
   MerlaiPropError,
 } from '../lib';
+import { LEVEL3_CLUSTER_FACTS } from '../main';
 import { levelChart, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
@@ -170,5 +172,29 @@ describe('overrides refuse what would break the deployment', () => {
     expect(errorOf(() => levelChart(DEVELOPMENT, { api: { instance: 'Team_B' } }))).toMatch(
       /^\[level1-dev\/merlai-api\] MerlaiApi: 'instance' is 'Team_B'; expected a DNS-1123 label/,
     );
+  });
+});
+
+describe("Level 3's object store is required only where backups live in the cluster", () => {
+  // Built directly: the tests' levelChart would add the example object store.
+  const withoutStore = (datastores: MerlaiDatastoresOptions) =>
+    new Level3ProductionChart(Testing.app(), 'level3-production', { ...LEVEL3_CLUSTER_FACTS, datastores });
+
+  test('an in-cluster PostgreSQL without an object store is refused, naming the prop', () => {
+    expect(errorOf(() => withoutStore({ objectStore: undefined }))).toMatch(
+      /^\[level3-production\/datastores\] MerlaiDatastores: 'objectStore' is undefined; Level 3 \(production\) keeps its backups off the cluster/,
+    );
+  });
+
+  test('a managed PostgreSQL that still runs pg_dump into the cluster is refused too', () => {
+    expect(errorOf(() => withoutStore({ postgres: { external: EXTERNAL_PG } }))).toMatch(
+      /MerlaiDatastores: 'objectStore' is undefined/,
+    );
+  });
+
+  test('a managed PostgreSQL without pg_dump keeps nothing in the cluster: no object store needed', () => {
+    const chart = withoutStore({ postgres: { external: EXTERNAL_PG }, pgDumpBackup: false });
+    expect(chart.datastores.objectStore).toBeUndefined();
+    expect(chart.datastores.backup).toBeUndefined();
   });
 });

@@ -22,9 +22,9 @@ TARBALL="$(ls "$WORK"/merlai-cdk8s-*.tgz)"
 # shellcheck disable=SC2016 # JavaScript, not shell
 node -e '
   const files = require(process.argv[1])[0].files.map((f) => f.path);
-  const allowed = /^(package\.json|README\.md|LICENSE|build\/(lib|imports)\/[\w./-]+\.(js|d\.ts))$/;
+  const allowed = /^(package\.json|README\.md|LICENSE|bin\/merlai-cdk8s\.js|build\/(lib|imports)\/[\w./-]+\.(js|d\.ts))$/;
   const bad = files.filter((f) => !allowed.test(f));
-  const required = ["build/lib/index.js", "build/lib/index.d.ts", "build/imports/postgresql.cnpg.io.js", "build/imports/postgresql.cnpg.io.d.ts"];
+  const required = ["build/lib/index.js", "build/lib/index.d.ts", "build/imports/postgresql.cnpg.io.js", "build/imports/postgresql.cnpg.io.d.ts", "bin/merlai-cdk8s.js", "build/lib/cli/command.js"];
   const missing = required.filter((f) => !files.includes(f));
   if (bad.length || missing.length) { console.error({ bad, missing }); process.exit(1); }
   console.log(`tarball: ${files.length} files, all compiled JS, .d.ts, README, LICENSE or package.json`);
@@ -55,6 +55,11 @@ step "cdk8s-app: install"
 install cdk8s-app
 step "cdk8s-app: jest (ts-jest), npx cdk8s synth"
 (cd "$WORK/cdk8s-app" && npx jest && npx cdk8s synth --no-check-upgrade)
+
+step "cdk8s-app: the installed merlai-cdk8s command (compiled build/, no TypeScript)"
+(cd "$WORK/cdk8s-app" && npx --no-install merlai-cdk8s summary --level 3 > "$WORK/summary.txt") ||
+  fail "npx merlai-cdk8s summary failed in the consumer project"
+grep -q "99.9" "$WORK/summary.txt" || fail "merlai-cdk8s summary printed no Level 3 availability target"
 validate "$WORK"/cdk8s-app/dist/*.k8s.yaml
 
 step "esm: install, node --test, synth"

@@ -6,13 +6,23 @@ import type { ClusterSpec } from 'merlai-cdk8s/imports/postgresql.cnpg.io';
 /** Settings read from the environment: each may be missing (string | undefined). */
 const tlsSecretName: string | undefined = process.env['TLS_SECRET'] ?? 'api-tls';
 const className: string | undefined = process.env['INGRESS_CLASS'];
-const storageClassName: string | undefined = process.env['STORAGE_CLASS'];
+const storageClassName: string | undefined = process.env['STORAGE_CLASS'] ?? 'cephfs';
 
 const ingress: ApiIngressOptions = { host: 'api.example.org', tlsSecretName, className };
 const props: MerlaiLevelChartProps = {
   namespace: process.env['NAMESPACE'],
   createNamespace: undefined,
   api: { ingress, storageClassName, tolerations: [{ key: 'gpu', operator: 'Exists' }] },
+  // Level 3's cluster facts and off-cluster backups (required).
+  security: { kubernetesApiServer: { cidr: process.env['API_SERVER_CIDR'] ?? '10.0.0.0/24' } },
+  datastores: {
+    objectStore: {
+      endpointUrl: 'https://s3.eu-west-1.amazonaws.com',
+      bucket: 'team-backups',
+      credentialsSecretName: 'backup-s3',
+      cidr: '52.218.0.0/17',
+    },
+  },
 };
 export const spec: Partial<ClusterSpec> = { instances: 3 };
 
