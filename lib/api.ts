@@ -614,7 +614,7 @@ export class MerlaiApi extends Construct {
    * Replaces the image's command (`merlai serve …`), e.g. with a launcher that applies a logging
    * configuration. Set once.
    */
-  public setCommand(command: string[]): void {
+  public overrideCommand(command: string[]): void {
     if (this.command) {
       invalidProp(
         this,

@@ -17,6 +17,12 @@ const TYPE = 'MerlaiDashboard';
  */
 export const GRAFANA_DASHBOARD_LABELS: Readonly<Record<string, string>> = { grafana_dashboard: '1' };
 
+/** A line drawn on a panel: a value and its colour. */
+export interface DashboardThreshold {
+  readonly value: number;
+  readonly color: string;
+}
+
 /** Grafana's dashboard JSON schema version the generated model follows (Grafana 11 and later read it as is). */
 export const GRAFANA_SCHEMA_VERSION = 39;
 
@@ -68,9 +74,9 @@ export interface DashboardPanel {
   readonly type: 'timeseries' | 'stat';
   /** Grafana unit id, e.g. `percentunit`, `reqps`, `s`, `bytes`. */
   readonly unit: string;
-  readonly queries: readonly DashboardQuery[];
+  readonly queries: DashboardQuery[];
   /** Lines drawn on the panel (objectives, burn-rate factors, limits), from the same definitions as the rules. */
-  readonly thresholds?: readonly { readonly value: number; readonly color: string }[];
+  readonly thresholds?: DashboardThreshold[];
 }
 
 interface Row {
@@ -82,7 +88,7 @@ interface Row {
 
 /**
  * A Grafana dashboard for one monitored level, built from the same SLO definitions as the
- * PrometheusRules (`MerlaiObservability.definitions`): SLIs against their objectives, error budget
+ * PrometheusRules (`MerlaiObservability._definitions`): SLIs against their objectives, error budget
  * left over 30 days, burn rate per alert window, request rate and latency percentiles at
  * ingress-nginx, the API's pods, autoscaler, CPU, memory, restarts and OOM kills, volumes, and
  * PostgreSQL (CloudNativePG exporter) and Redis (redis_exporter) when they run in the cluster.
@@ -93,7 +99,7 @@ export class MerlaiDashboard extends Construct {
   /** The dashboard's Grafana JSON model. */
   public readonly json: Record<string, unknown>;
   /** Every panel with its queries, in dashboard order. */
-  public readonly panels: readonly DashboardPanel[];
+  public readonly panels: DashboardPanel[];
   /** Grafana uid of the dashboard. */
   public readonly uid: string;
   public readonly configMap: k8s.KubeConfigMap;
@@ -104,7 +110,7 @@ export class MerlaiDashboard extends Construct {
     super(scope, id);
     const api = props.api;
     const profile = api.profile;
-    const defs = props.observability.definitions;
+    const defs = props.observability._definitions;
     const discovery = { ...(props.discoveryLabels ?? GRAFANA_DASHBOARD_LABELS) };
     if (Object.keys(discovery).length === 0) {
       invalidProp(
@@ -239,7 +245,7 @@ function sloPanels(slos: readonly Slo[], seriesLabels: Readonly<Record<string, s
   return panels;
 }
 
-function trafficPanels(defs: MerlaiObservability['definitions']): Row['panels'] {
+function trafficPanels(defs: MerlaiObservability['_definitions']): Row['panels'] {
   const sel = `{${sliMatchers(defs.sliScope)}}`;
   const metric = 'nginx_ingress_controller_request_duration_seconds_bucket';
   const threshold = defs.latencyThresholdSeconds;

@@ -7,7 +7,7 @@ export interface DatastoreOperator {
    * the kustomize manifests' labels beside the Helm chart's.
    * @default - none
    */
-  readonly alternativePodLabels?: ReadonlyArray<{ readonly [key: string]: string }>;
+  readonly alternativePodLabels?: { readonly [key: string]: string }[];
   readonly ports: number[];
 }
 

@@ -3,6 +3,7 @@ export { type ComposeBuild, type ComposeOptions, type ComposeOutput, composeFrom
 export {
   type DashboardPanel,
   type DashboardQuery,
+  type DashboardThreshold,
   GRAFANA_DASHBOARD_LABELS,
   GRAFANA_SCHEMA_VERSION,
   MerlaiDashboard,
@@ -16,9 +17,31 @@ export * from './image';
 export * from './level-chart';
 export * from './levels';
 export * from './logging';
-export { type ApiModelOptions, DEFAULT_MODEL, HF_HOME, MODELS_MOUNT, ModelMode } from './model';
-export type { BackupObjectStore } from './object-store';
-export * from './observability';
+export {
+  type ApiModelOptions,
+  DEFAULT_MODEL,
+  HF_HOME,
+  MODELS_MOUNT,
+  ModelMode,
+  type ResolvedModel,
+} from './model';
+export type {
+  BackupObjectStore,
+  ObjectStoreCa,
+  ResolvedObjectStore,
+  ResolvedObjectStoreCa,
+} from './object-store';
+export {
+  BURN_RATE_ALERTS,
+  type BurnRateAlert,
+  type BurnRateCondition,
+  DEFAULT_PROMETHEUS_SELECTOR_LABELS,
+  MerlaiObservability,
+  type MerlaiObservabilityOptions,
+  type MerlaiObservabilityProps,
+  POSTGRES_REPLICATION_LAG_SECONDS,
+  SLI_WINDOWS,
+} from './observability';
 export * from './postgres';
 export * from './postgres-backup';
 export { parseQuantity } from './quantity';

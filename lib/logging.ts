@@ -279,7 +279,7 @@ export class MerlaiLogging extends Construct {
     // An image that sets its own PYTHONPATH would lose it here; Merlai's images set none.
     if (strict || serve) props.api.addEnv('PYTHONPATH', EnvValue.fromValue(mountPath));
     if (serve) {
-      props.api.setCommand([
+      props.api.overrideCommand([
         'python3',
         '-m',
         SERVE_MODULE,

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import type { ApiResourceOverrides } from './api';
 import {
   quantity as q,
   restrictedContainerSecurityContext,
@@ -87,7 +88,7 @@ export interface ResolvedModel {
   readonly mode: ModelMode;
   readonly name: string;
   /** Memory defaults that replace the level table's (the team's `resources` still win). */
-  readonly resourceDefaults: Partial<ResourceProfile>;
+  readonly resourceDefaults: ApiResourceOverrides;
   readonly options: ApiModelOptions;
 }
 

@@ -8,6 +8,20 @@ import {
 } from './container-support';
 import { invalidProp } from './errors';
 
+/** The CA bundle of an object store, checked: its Secret and key. */
+export interface ResolvedObjectStoreCa {
+  readonly secretName: string;
+  readonly key: string;
+}
+
+/** A CA bundle in a Secret, for an object store whose certificate a private CA signed. */
+export interface ObjectStoreCa {
+  /** The Secret in the chart's namespace. */
+  readonly secretName: string;
+  /** @default 'ca.crt' */
+  readonly key?: string;
+}
+
 /**
  * An S3-compatible bucket outside the cluster, where the backups live (`MerlaiDatastores`
  * `objectStore`): the `pg_dump` CronJob uploads every dump under `<path>/dumps/`, and at Levels 2
@@ -42,7 +56,7 @@ export interface BackupObjectStore {
    * CA bundle that signed the endpoint's certificate, when it is not a public CA: a Secret and key.
    * @default - the images' system trust store
    */
-  readonly ca?: { readonly secretName: string; readonly key?: string };
+  readonly ca?: ObjectStoreCa;
   /**
    * Address range of the endpoint (`198.51.100.20/32`, or the provider's published range): the
    * network policies let the backup pods and the PostgreSQL instances reach it, on the URL's port,
@@ -75,7 +89,7 @@ export interface ResolvedObjectStore {
   readonly credentialsSecretName: string;
   readonly accessKeyIdKey: string;
   readonly secretAccessKeyKey: string;
-  readonly ca?: { readonly secretName: string; readonly key: string };
+  readonly ca?: ResolvedObjectStoreCa;
   readonly cidr: string;
   readonly retentionPolicy?: string;
   readonly baseBackupSchedule?: string;

@@ -210,7 +210,7 @@ export interface Slo {
 /** What the rules of one level are made of, for the dashboard built from the same definitions. */
 export interface ObservabilityDefinitions {
   /** The availability and latency SLOs. */
-  readonly slos: readonly Slo[];
+  readonly slos: Slo[];
   /** Which Ingress's traffic the SLIs measure. */
   readonly sliScope: SliScope;
   /** Labels of the SLI recording rules' series, e.g. `{ namespace, ingress }`. */
@@ -243,7 +243,11 @@ export class MerlaiObservability extends Construct {
   /** Minutes of allowed unavailability per 30 days at the level's target. */
   public readonly monthlyErrorBudgetMinutes: number;
   /** The SLOs and scopes the rules are built from (the dashboard reads the same). */
-  public readonly definitions: ObservabilityDefinitions;
+  /**
+   * What the rules are made of, for the dashboard built from the same definitions (TypeScript only).
+   * @internal
+   */
+  public readonly _definitions: ObservabilityDefinitions;
 
   constructor(scope: Construct, id: string, props: MerlaiObservabilityProps) {
     super(scope, id);
@@ -385,7 +389,7 @@ export class MerlaiObservability extends Construct {
       },
     ];
 
-    this.definitions = {
+    this._definitions = {
       slos,
       sliScope,
       seriesLabels,

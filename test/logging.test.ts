@@ -103,7 +103,7 @@ describe('MerlaiLogging options', () => {
     const chart = new Chart(Testing.app(), 'c', { namespace: 'merlai' });
     const api = new MerlaiApi(chart, 'api', { level: AvailabilityLevel.DEVELOPMENT });
     new MerlaiLogging(chart, 'logging', { api });
-    expect(() => api.setCommand(['merlai', 'serve'])).toThrow(
+    expect(() => api.overrideCommand(['merlai', 'serve'])).toThrow(
       '[c/api] MerlaiApi: \'command\' is ["merlai","serve"]; the command is already set',
     );
   });
