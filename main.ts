@@ -1,30 +1,11 @@
 import { App, YamlOutputType } from 'cdk8s';
-import {
-  type BackupObjectStore,
-  Level1DevChart,
-  Level2StagingChart,
-  Level3ProductionChart,
-  type MerlaiLevelChartProps,
-} from './lib';
+import { Level1DevChart, Level2StagingChart, Level3ProductionChart, type MerlaiLevelChartProps } from './lib';
 import { buildAppFromConfig, synthesize as synthesizeApp } from './lib/cli/app';
-import { findConfigFile, loadConfig } from './lib/cli/config';
+import { exampleObjectStore, findConfigFile, loadConfig } from './lib/cli/config';
 import { AvailabilityLevel, LEVEL_PROFILES } from './lib/levels';
 
-/**
- * Where the shipped Level 2 and 3 charts put their backups: an EXAMPLE (a documentation address,
- * RFC 5737) to replace with your bucket. The Secret `merlai-backup-s3` in the namespace holds the
- * key pair (`ACCESS_KEY_ID`, `ACCESS_SECRET_KEY`); `cidr` is the endpoint's address range, which
- * the network policies open on the URL's port. README "Backup and restore".
- */
-export function exampleObjectStore(level: AvailabilityLevel): BackupObjectStore {
-  return {
-    endpointUrl: 'https://s3.backup.example.com',
-    bucket: 'merlai-backups',
-    path: `merlai/${LEVEL_PROFILES[level].environment}`,
-    credentialsSecretName: 'merlai-backup-s3',
-    cidr: '198.51.100.20/32',
-  };
-}
+/** The example object store of the shipped charts (defined beside the default configuration). */
+export { exampleObjectStore };
 
 /**
  * The cluster facts Level 3 takes from the user, with example values for the shipped chart: set

@@ -66,12 +66,17 @@ export interface MerlaiConfig {
   readonly environments: { readonly [chartId: string]: EnvironmentConfig };
 }
 
-/** main.ts's `exampleObjectStore`: an example bucket a team replaces with its own. */
-function exampleStore(environment: string): BackupObjectStore {
+/**
+ * Where the shipped Level 2 and 3 charts put their backups: an EXAMPLE (a documentation address,
+ * RFC 5737) to replace with your bucket. The Secret `merlai-backup-s3` in the namespace holds the
+ * key pair (`ACCESS_KEY_ID`, `ACCESS_SECRET_KEY`); `cidr` is the endpoint's address range, which
+ * the network policies open on the URL's port. README "Backup and restore".
+ */
+export function exampleObjectStore(level: AvailabilityLevel): BackupObjectStore {
   return {
     endpointUrl: 'https://s3.backup.example.com',
     bucket: 'merlai-backups',
-    path: `merlai/${environment}`,
+    path: `merlai/${LEVEL_PROFILES[level].environment}`,
     credentialsSecretName: 'merlai-backup-s3',
     cidr: '198.51.100.20/32',
   };
@@ -87,7 +92,7 @@ export const DEFAULT_CONFIG: MerlaiConfig = {
     [LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId]: {
       level: 2,
       api: { ingress: { host: 'merlai-staging.example.com' } },
-      datastores: { objectStore: exampleStore('staging') },
+      datastores: { objectStore: exampleObjectStore(AvailabilityLevel.STAGING) },
     },
     // main.ts's LEVEL3_CLUSTER_FACTS: example values a team replaces with its cluster's.
     [LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId]: {
@@ -97,7 +102,7 @@ export const DEFAULT_CONFIG: MerlaiConfig = {
         storageClassName: 'efs-sc',
       },
       security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
-      datastores: { objectStore: exampleStore('production') },
+      datastores: { objectStore: exampleObjectStore(AvailabilityLevel.PRODUCTION) },
     },
   },
 };
