@@ -16,11 +16,18 @@ PROJECT_ROOT="$(cd "$CLUSTER_HERE/../.." && pwd)"
 K8S_CACHE="${MERLAI_TOOLS_CACHE:-${HOME:-/root}/.cache/merlai-conformance}/k8s-$KUBERNETES_VERSION"
 K8S_BIN="$K8S_CACHE/bin"
 CLUSTER_CACHE="${MERLAI_CLUSTER_CACHE:-${HOME:-/root}/.cache/merlai-cdk8s/cluster}"
+# MERLAI_CLUSTER_INSTANCE=NAME runs a second cluster beside the first (its own network namespace,
+# state, cgroups and containerd root; addresses may repeat: each lives in its own namespace).
+INSTANCE="${MERLAI_CLUSTER_INSTANCE:+-$MERLAI_CLUSTER_INSTANCE}"
+[[ "$INSTANCE" =~ ^(-[a-z0-9]{1,12})?$ ]] || {
+  echo "cluster: MERLAI_CLUSTER_INSTANCE=${MERLAI_CLUSTER_INSTANCE:-} is not valid: 1-12 of a-z and 0-9" >&2
+  exit 2
+}
 # Live state of one cluster run (wiped by down.sh). Kept short: containerd's socket path is
 # limited to 108 characters.
-STATE="${MERLAI_CLUSTER_STATE:-/var/lib/merlai-k8s}"
-RUNDIR="/run/merlai-k8s"
-NETNS="merlai-k8s"
+STATE="${MERLAI_CLUSTER_STATE:-/var/lib/merlai-k8s$INSTANCE}"
+RUNDIR="/run/merlai-k8s$INSTANCE"
+NETNS="merlai-k8s$INSTANCE"
 NODE_NAME="merlai-node"
 NODE_IP="172.31.213.2"
 POD_CIDR="10.214.0.0/24"
@@ -28,11 +35,11 @@ POD_GW="10.214.0.1"
 SERVICE_CIDR="10.215.0.0/24"
 API_SERVICE_IP="10.215.0.1"
 DNS_SERVICE_IP="10.215.0.10"
-CGROUP_ROOT="merlai-k8s"
+CGROUP_ROOT="merlai-k8s$INSTANCE"
 CONTAINERD_SOCK="$RUNDIR/containerd.sock"
 # containerd's content store and snapshots outlive a run (importing the images takes minutes); its
 # containers do not (up.sh and down.sh remove them).
-CONTAINERD_ROOT="$CLUSTER_CACHE/containerd-root"
+CONTAINERD_ROOT="$CLUSTER_CACHE/containerd-root$INSTANCE"
 KUBECONFIG_ADMIN="$STATE/pki/admin.kubeconfig"
 
 cluster_start=$SECONDS
