@@ -1,14 +1,23 @@
 #!/usr/bin/env node
 // The synth entry point of `npm run synth` and `npx cdk8s synth` (cdk8s.yaml): runs main.ts as one
-// esbuild bundle of main.ts, lib/ and imports/ (cdk8s, constructs and cdk8s-plus-28 stay in
-// node_modules), cached under node_modules/.cache/merlai-cdk8s/synth/ by the content hash of its
-// sources. A cold run bundles (about 0.3 s); a warm run only hashes the sources and loads the
-// bundle, instead of transpiling the 4 MB of generated bindings on every run. No type-checking:
-// `npm test` type-checks.
+// esbuild bundle of main.ts, lib/, imports/ and the packages they load, cached under
+// node_modules/.cache/merlai-cdk8s/synth/ by the content hash of the sources and the lock file,
+// with V8's code cache for it beside it. No type-checking: `npm test` type-checks.
+//
+// Where the time went before (docs/benchmarks.md): transpiling the 4 MB of generated bindings on
+// every run (esbuild-register), then loading some 200 modules one by one and compiling them, then
+// the `yaml` package's document trees (lib/cli/yaml.ts writes the same bytes directly). So:
+//   - a cold run bundles (about 0.4 s); a warm run hashes the sources and loads one file;
+//   - `cdk8s-plus-28` is reduced to what lib/ takes from it, its generated `k8s` bindings (its
+//     constructs are not loaded: test/synth-entry.test.ts checks lib/ imports nothing else);
+//   - the bundle is compiled with V8's code cache of the previous run (functions compiled lazily
+//     during that run included), so a warm run parses and compiles almost nothing.
 
 const { createHash } = require('node:crypto');
-const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } = require('node:fs');
+const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
 const path = require('node:path');
+const vm = require('node:vm');
 
 const ROOT = path.resolve(__dirname, '..');
 const CACHE = path.join(ROOT, 'node_modules', '.cache', 'merlai-cdk8s', 'synth');
@@ -33,22 +42,75 @@ function bundlePath() {
   return path.join(CACHE, `main-${hash.digest('hex').slice(0, 16)}.js`);
 }
 
-function build(target) {
+/** `cdk8s-plus-28` as lib/ uses it: only its `k8s` bindings. */
+const plusBindingsOnly = {
+  name: 'cdk8s-plus-28-bindings-only',
+  setup(build) {
+    build.onResolve({ filter: /^cdk8s-plus-28$/ }, () => ({ path: 'cdk8s-plus-28', namespace: 'bindings' }));
+    build.onLoad({ filter: /.*/, namespace: 'bindings' }, () => ({
+      contents: "exports.k8s = require('cdk8s-plus-28/lib/imports/k8s');",
+      resolveDir: ROOT,
+      loader: 'js',
+    }));
+  },
+};
+
+function writeAtomically(target, data) {
+  const partial = `${target}.${process.pid}.tmp`;
+  writeFileSync(partial, data);
+  renameSync(partial, target); // a parallel run never reads half a file
+}
+
+async function build(target) {
   mkdirSync(CACHE, { recursive: true });
   const partial = `${target}.${process.pid}.tmp`;
-  require('esbuild').buildSync({
+  await require('esbuild').build({
     entryPoints: [path.join(ROOT, 'main.ts')],
     outfile: partial,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    packages: 'external',
+    plugins: [plusBindingsOnly],
     logLevel: 'warning',
   });
-  renameSync(partial, target); // atomic: a parallel run never loads half a bundle
+  renameSync(partial, target);
 }
 
-const bundle = bundlePath();
-if (!existsSync(bundle)) build(bundle);
-require(bundle).main();
+/** Loads the bundle as CommonJS, through V8's code cache when there is one for this Node. */
+function load(bundle) {
+  const codeCache = `${bundle}.${process.version}-${process.arch}.v8cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(codeCache);
+  } catch {
+    // first warm run on this Node: compile, then write the cache below
+  }
+  const script = new vm.Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+  const module = { exports: {}, filename: bundle, id: bundle };
+  script.runInThisContext()(
+    module.exports,
+    Module.createRequire(bundle),
+    module,
+    bundle,
+    path.dirname(bundle),
+  );
+  const saveCodeCache = () => {
+    if (cachedData === undefined || script.cachedDataRejected)
+      writeAtomically(codeCache, script.createCachedData());
+  };
+  return { main: module.exports.main, saveCodeCache };
+}
+
+async function run() {
+  const bundle = bundlePath();
+  if (!existsSync(bundle)) await build(bundle);
+  const { main, saveCodeCache } = load(bundle);
+  main(); // exits the process with status 1 on failure (after saying why)
+  saveCodeCache();
+}
+
+run().catch((error) => {
+  console.error(`merlai-cdk8s: synth failed, dist/ left as it was.\n${error.stack ?? error}`);
+  process.exit(1);
+});

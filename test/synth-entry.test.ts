@@ -37,3 +37,31 @@ test('the entry points named in package.json and cdk8s.yaml are the bundled laun
   expect(pkg.scripts.synth).toBe('node scripts/synth.js');
   expect(readFileSync(path.join(ROOT, 'cdk8s.yaml'), 'utf8')).toMatch(/^app: node scripts\/synth\.js$/m);
 });
+
+test('lib/ takes only the generated `k8s` bindings from cdk8s-plus-28 (the synth bundle loads nothing else of it)', () => {
+  const files = readdirSync(path.join(ROOT, 'lib'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.join(e.parentPath, e.name));
+  const imports = files.flatMap((file) =>
+    [
+      ...readFileSync(file, 'utf8').matchAll(
+        /import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'cdk8s-plus-28[^']*'/g,
+      ),
+    ].map((m) => `${path.relative(ROOT, file)}: ${m[1].trim()}`),
+  );
+  expect(imports.length).toBeGreaterThan(0);
+  for (const line of imports) expect(line).toMatch(/: k8s$/);
+  for (const file of files)
+    expect(readFileSync(file, 'utf8')).not.toMatch(
+      /require\('cdk8s-plus-28|import \* as .* from 'cdk8s-plus-28/,
+    );
+});
+
+test('a warm synth leaves V8 code cache beside its bundle', () => {
+  const cache = path.join(ROOT, 'node_modules', '.cache', 'merlai-cdk8s', 'synth');
+  const bundles = readdirSync(cache).filter((f) => /^main-[0-9a-f]{16}\.js$/.test(f));
+  const cached = bundles.filter((b) =>
+    readdirSync(cache).includes(`${b}.${process.version}-${process.arch}.v8cache`),
+  );
+  expect(cached.length).toBeGreaterThanOrEqual(1);
+});

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { App, Yaml, YamlOutputType } from 'cdk8s';
+import { App, YamlOutputType } from 'cdk8s';
 import { composeFromChart } from '../compose';
 import { dashboardText } from '../dashboard';
 import {
@@ -14,6 +14,7 @@ import {
 import { AvailabilityLevel } from '../levels';
 import { ConfigError, chartProps, environmentLevel, type MerlaiConfig } from './config';
 import { type KubeObject, readCharts } from './objects';
+import { stringifyDocuments, withFastYaml } from './yaml';
 
 const CHARTS = {
   [AvailabilityLevel.DEVELOPMENT]: Level1DevChart,
@@ -33,7 +34,7 @@ function composeHeader(stem: string): string {
  * and a Compose file (and the files it mounts) per Level 1 chart.
  */
 export function synthAll(app: App): void {
-  app.synth();
+  withFastYaml(() => app.synth());
   for (const chart of app.charts) {
     const dashboard = (chart as Partial<MerlaiLevelChart>).dashboard;
     if (dashboard)
@@ -44,7 +45,7 @@ export function synthAll(app: App): void {
     const { document, files } = composeFromChart(chart, { configDir: `${stem}.compose.d` });
     writeFileSync(
       path.join(app.outdir, `${stem}.compose.yaml`),
-      composeHeader(stem) + Yaml.stringify(document),
+      composeHeader(stem) + stringifyDocuments(document),
     );
     for (const [file, content] of Object.entries(files)) {
       mkdirSync(path.dirname(path.join(app.outdir, file)), { recursive: true });
