@@ -7,7 +7,7 @@ export interface ComposeOptions {
    * Ports published on the host, per service (the guide publishes the API's `8000:8000`).
    * @default { 'merlai-api': ['8000:8000'] }
    */
-  readonly publish?: { readonly [service: string]: string[] };
+  readonly publish?: { readonly [service: string]: string[] } | undefined;
   /**
    * What Compose mounts in place of a Kubernetes volume, by mount path: a host folder (a path
    * starting with `.`, `/` or `$`, relative to the Compose file, which lives in `dist/`) or a named
@@ -19,23 +19,23 @@ export interface ComposeOptions {
    * (mounted at /run/postgresql, the same directory: see `composeTarget`).
    * @default { '/app/data': '${MERLAI_DATA_DIR:-../data}', '/app/models': 'merlai-models', '/var/run/postgresql': 'merlai-postgres-run' }
    */
-  readonly mounts?: { readonly [mountPath: string]: string };
+  readonly mounts?: { readonly [mountPath: string]: string } | undefined;
   /**
    * Build settings per service. Paths are relative to the Compose file (in `dist/`).
    * @default - none: images are built by `scripts/container-runtime.sh build` (the guide's
    * `docker build -f docker/Dockerfile -t merlai:latest .`), one way for every runtime
    */
-  readonly builds?: { readonly [service: string]: ComposeBuild };
+  readonly builds?: { readonly [service: string]: ComposeBuild } | undefined;
   /**
    * Folder (relative to the Compose file) holding the ConfigMap files the services mount.
    * @default 'level1-dev.compose.d'
    */
-  readonly configDir?: string;
+  readonly configDir?: string | undefined;
   /**
    * Name of the bridge network.
    * @default 'merlai'
    */
-  readonly network?: string;
+  readonly network?: string | undefined;
 }
 
 /** How Compose builds a service's image. */

@@ -32,19 +32,19 @@ export interface MerlaiDashboardOptions {
    * Labels of the dashboard ConfigMap, by which Grafana's sidecar finds it.
    * @default GRAFANA_DASHBOARD_LABELS - `grafana_dashboard: "1"`, kube-prometheus-stack's default
    */
-  readonly discoveryLabels?: { readonly [key: string]: string };
+  readonly discoveryLabels?: { readonly [key: string]: string } | undefined;
   /**
    * Namespace of the dashboard ConfigMap. kube-prometheus-stack's sidecar searches Grafana's own
    * namespace unless `grafana.sidecar.dashboards.searchNamespace` says otherwise (e.g. `ALL`).
    * @default - the chart's namespace
    */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
   /**
    * Grafana folder the sidecar puts the dashboard in (the `grafana_folder` annotation, read when
    * the sidecar's `folderAnnotation` is `grafana_folder`).
    * @default - no annotation: the sidecar's default folder
    */
-  readonly folder?: string;
+  readonly folder?: string | undefined;
 }
 
 /** Props of `MerlaiDashboard`. */
@@ -54,7 +54,7 @@ export interface MerlaiDashboardProps extends MerlaiDashboardOptions {
   /** The rules whose SLO definitions the SLI, budget and burn-rate panels reuse. */
   readonly observability: MerlaiObservability;
   /** The datastores: PostgreSQL and Redis panels when they run in the cluster with their exporters. */
-  readonly datastores?: MerlaiDatastores;
+  readonly datastores?: MerlaiDatastores | undefined;
 }
 
 /** One query of a panel, as Grafana's Prometheus data source reads it. */
@@ -76,14 +76,14 @@ export interface DashboardPanel {
   readonly unit: string;
   readonly queries: DashboardQuery[];
   /** Lines drawn on the panel (objectives, burn-rate factors, limits), from the same definitions as the rules. */
-  readonly thresholds?: DashboardThreshold[];
+  readonly thresholds?: DashboardThreshold[] | undefined;
 }
 
 interface Row {
   readonly title: string;
   readonly panels: Omit<DashboardPanel, 'row'>[];
   /** Width of a graph in Grafana's 24 columns (a stat is 6). @default 12 */
-  readonly graphWidth?: number;
+  readonly graphWidth?: number | undefined;
 }
 
 /**

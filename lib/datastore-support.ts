@@ -53,7 +53,7 @@ export function rejectWithExternal<P extends object>(
 /** A datastore the platform runs elsewhere. */
 interface ExternalServer {
   readonly host: string;
-  readonly port?: number;
+  readonly port?: number | undefined;
   readonly secretName: string;
   readonly cidr: string;
 }

@@ -23,7 +23,7 @@ export interface MerlaiDatastoresOptions {
   /** @default - the level table: Level 1 standalone, Levels 2 and 3 replication with Sentinel */
   readonly redis?: RedisOptions | undefined;
   /** @default - the level table's schedule, retention and volume size */
-  readonly backup?: PostgresBackupOptions;
+  readonly backup?: PostgresBackupOptions | undefined;
   /**
    * The S3-compatible bucket outside the cluster that holds the backups: every `pg_dump` is
    * uploaded there (the backup volume keeps only a cache), the restore Job downloads from there,

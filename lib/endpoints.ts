@@ -7,7 +7,7 @@ export interface DatastoreOperator {
    * the kustomize manifests' labels beside the Helm chart's.
    * @default - none
    */
-  readonly alternativePodLabels?: { readonly [key: string]: string }[];
+  readonly alternativePodLabels?: { readonly [key: string]: string }[] | undefined;
   readonly ports: number[];
 }
 
@@ -22,43 +22,43 @@ export interface DatastoreEndpoint {
    * Labels of the pods serving it, in `namespace`.
    * @default - none: the datastore is external
    */
-  readonly podLabels?: { readonly [key: string]: string };
+  readonly podLabels?: { readonly [key: string]: string } | undefined;
   /**
    * Namespace of those pods.
    * @default - the chart's namespace
    */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
   /**
    * CIDR of an external datastore (`external` mode), e.g. `10.20.0.0/16`.
    * @default - none
    */
-  readonly externalCidr?: string;
+  readonly externalCidr?: string | undefined;
   /**
    * Ports the datastore's own pods use between themselves (replication, cluster bus).
    * @default - none
    */
-  readonly peerPorts?: number[];
+  readonly peerPorts?: number[] | undefined;
   /**
    * The operator that manages the pods and must reach them.
    * @default - no operator (plain workload or external)
    */
-  readonly operator?: DatastoreOperator;
+  readonly operator?: DatastoreOperator | undefined;
   /**
    * Port a metrics exporter listens on, for scraping from the monitoring namespace.
    * @default - no metrics
    */
-  readonly metricsPort?: number;
+  readonly metricsPort?: number | undefined;
   /**
    * Whether the pods must reach the Kubernetes API server (CloudNativePG's instance manager does).
    * @default false
    */
-  readonly needsApiServer?: boolean;
+  readonly needsApiServer?: boolean | undefined;
   /**
    * The object store the pods archive to (CloudNativePG's WAL archiving and base backups): an
    * address range and TCP port outside the cluster.
    * @default - none
    */
-  readonly objectStore?: ObjectStoreAddress;
+  readonly objectStore?: ObjectStoreAddress | undefined;
 }
 
 /** Where an off-cluster object store listens, for egress rules. */
@@ -75,10 +75,10 @@ export interface DatastoreEndpoints {
    * Labels of the backup job's pods (they reach PostgreSQL).
    * @default - no backup job
    */
-  readonly backupPodLabels?: { readonly [key: string]: string };
+  readonly backupPodLabels?: { readonly [key: string]: string } | undefined;
   /**
    * The object store the backup pods upload dumps to and download them from.
    * @default - none: the dumps stay in the cluster
    */
-  readonly backupObjectStore?: ObjectStoreAddress;
+  readonly backupObjectStore?: ObjectStoreAddress | undefined;
 }

@@ -1,8 +1,8 @@
 /** A parsed container image reference (`[registry/]repository[:tag][@digest]`). */
 export interface ImageReference {
   readonly repository: string;
-  readonly tag?: string;
-  readonly digest?: string;
+  readonly tag?: string | undefined;
+  readonly digest?: string | undefined;
 }
 
 // The grammar of github.com/distribution/reference, reduced to what Kubernetes accepts.

@@ -66,7 +66,7 @@ export interface MerlaiLevelChartProps {
    * used at levels whose profile has `monitoring`.
    * @default - `grafana_dashboard: "1"` in the chart's namespace
    */
-  readonly dashboard?: MerlaiDashboardOptions;
+  readonly dashboard?: MerlaiDashboardOptions | undefined;
   /**
    * Cluster facts of the network policies (ingress and monitoring namespaces, DNS, NodeLocal
    * DNSCache, API server). Level 3 requires `kubernetesApiServer`: the address range of

@@ -94,16 +94,16 @@ export interface AutoscalingProfile {
 /** Where the API's pods may run: spread over zones and nodes so one failure takes few of them. */
 export interface PlacementProfile {
   /** `maxSkew` of the spread over `topology.kubernetes.io/zone`; undefined for no zone spread. */
-  readonly zoneMaxSkew?: number;
+  readonly zoneMaxSkew?: number | undefined;
   /** `whenUnsatisfiable` of the zone spread: `DoNotSchedule` or `ScheduleAnyway`. */
-  readonly zoneWhenUnsatisfiable?: string;
+  readonly zoneWhenUnsatisfiable?: string | undefined;
   /**
    * `nodeTaintsPolicy` of the zone spread. `Honor` leaves tainted nodes (a dead zone's
    * `node.kubernetes.io/unreachable` nodes, cordoned ones) out of the skew the pod must satisfy;
    * Kubernetes' default `Ignore` counts them, so with `DoNotSchedule` the replacements of a lost
    * zone's pods would stay Pending. Beta and on by default since Kubernetes 1.26.
    */
-  readonly zoneNodeTaintsPolicy?: 'Honor' | 'Ignore';
+  readonly zoneNodeTaintsPolicy?: 'Honor' | 'Ignore' | undefined;
   /** `maxSkew` of the spread over `kubernetes.io/hostname`. */
   readonly hostnameMaxSkew: number;
   /** `whenUnsatisfiable` of the node spread. */
@@ -132,9 +132,9 @@ export interface LevelProfile {
   /** Availability target as a fraction, e.g. 0.999. */
   readonly availabilityTarget: number;
   /** Fixed API replicas; undefined when an autoscaler owns the count. */
-  readonly replicas?: number;
+  readonly replicas?: number | undefined;
   /** Autoscaling of the API; undefined for a fixed replica count. */
-  readonly autoscaling?: AutoscalingProfile;
+  readonly autoscaling?: AutoscalingProfile | undefined;
   /** RollingUpdate bounds, in pods. */
   readonly maxUnavailable: number;
   readonly maxSurge: number;
@@ -148,23 +148,23 @@ export interface LevelProfile {
    * so the pods are kept on one node (required pod affinity). `ReadWriteMany`: pods on any node,
    * from a StorageClass the user must name (the big clouds' default classes are ReadWriteOnce only).
    */
-  readonly claimAccessMode?: 'ReadWriteOnce' | 'ReadWriteMany';
+  readonly claimAccessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | undefined;
   /**
    * Whether the network policies reach the Kubernetes API server only at an address range the user
    * states (no default: `0.0.0.0/0` would open the port to any internet host).
    */
   readonly apiServerCidrRequired: boolean;
   /** PodDisruptionBudget `minAvailable`; undefined for no budget. */
-  readonly pdbMinAvailable?: number;
+  readonly pdbMinAvailable?: number | undefined;
   /**
    * Ready API pods the level needs at every moment, through rollouts and node drains, whatever the
    * strategy: the availability invariant the tests compute from the synthesized objects.
    */
   readonly minReadyApiPods: number;
   /** Spreading of the API's pods; undefined to leave placement to the scheduler. */
-  readonly placement?: PlacementProfile;
+  readonly placement?: PlacementProfile | undefined;
   /** Graceful shutdown behind ingress-nginx; undefined for Kubernetes' defaults (no pause, 30 s). */
-  readonly shutdown?: ShutdownProfile;
+  readonly shutdown?: ShutdownProfile | undefined;
   /** Whether the image must be pinned (immutable tag or digest). */
   readonly requirePinnedImage: boolean;
   /** Whether the level ships Prometheus rules (SLO and workload alerts): where Prometheus runs. */

@@ -176,7 +176,7 @@ export interface MerlaiLoggingOptions {
    * Name of the ConfigMap.
    * @default 'merlai-logging'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * The configuration the environment variable points to. The ConfigMap always holds the guide's
    * `log-config.yaml`; `STRICT_JSON` adds `log-config.strict.yaml` and its formatter module.
@@ -185,13 +185,13 @@ export interface MerlaiLoggingOptions {
    * silences uvicorn's start-up lines.
    * @default LogFormat.STRICT_JSON
    */
-  readonly format?: LogFormat;
+  readonly format?: LogFormat | undefined;
   /**
    * Environment variable holding the path of the configuration file, for the application (or
    * `uvicorn --log-config "$LOG_CONFIG"`) to load with `logging.config.dictConfig`.
    * @default 'LOG_CONFIG'
    */
-  readonly envVar?: string;
+  readonly envVar?: string | undefined;
   /**
    * Run the API container through `merlai_serve.py` (shipped in the ConfigMap), which serves
    * `merlai.api.main:app` with uvicorn's `log_config` set to the file and logs the app's printed
@@ -199,12 +199,12 @@ export interface MerlaiLoggingOptions {
    * only for an image that applies the variable itself; the image's own command then runs.
    * @default true
    */
-  readonly serve?: boolean;
+  readonly serve?: boolean | undefined;
   /**
    * Directory the ConfigMap is mounted at (read-only) in the API container.
    * @default '/etc/merlai/logging'
    */
-  readonly mountPath?: string;
+  readonly mountPath?: string | undefined;
 }
 
 /** Props of `MerlaiLogging`. */

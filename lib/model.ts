@@ -35,36 +35,36 @@ export enum ModelMode {
 /** Settings of the API's model. */
 export interface ApiModelOptions {
   /** @default ModelMode.LIGHTWEIGHT at every level (see README, "Model and memory") */
-  readonly mode?: ModelMode;
+  readonly mode?: ModelMode | undefined;
   /**
    * Hugging Face model the app loads (Merlai's built-in default; the app has no setting to change it).
    * @default 'microsoft/DialoGPT-medium'
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * Memory request in model mode.
    * @default '2Gi'
    */
-  readonly memoryRequest?: string;
+  readonly memoryRequest?: string | undefined;
   /**
    * Memory limit in model mode: the model resident (about 1.4 GB with torch) plus generation.
    * @default '3Gi'
    */
-  readonly memoryLimit?: string;
+  readonly memoryLimit?: string | undefined;
   /**
    * Addresses the fetch Job may reach on TCP 443 (the Hugging Face hub and its CDN, or your proxy
    * or mirror). NetworkPolicy cannot name hosts, so the default is every public IPv4 address:
    * the cluster's private ranges, link-local and the cloud metadata address stay unreachable.
    * @default ['0.0.0.0/0' except 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10, 127.0.0.0/8]
    */
-  readonly egressCidrs?: string[];
+  readonly egressCidrs?: string[] | undefined;
   /**
    * Namespace and pod labels of the cluster DNS the fetch Job may query.
    * @default kube-system, { 'k8s-app': 'kube-dns' }
    */
-  readonly dnsNamespace?: string;
+  readonly dnsNamespace?: string | undefined;
   /** @default { 'k8s-app': 'kube-dns' } */
-  readonly dnsPodLabels?: Readonly<Record<string, string>>;
+  readonly dnsPodLabels?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Where the models volume is mounted in the API container (the guide's path). */

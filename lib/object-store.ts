@@ -19,7 +19,7 @@ export interface ObjectStoreCa {
   /** The Secret in the chart's namespace. */
   readonly secretName: string;
   /** @default 'ca.crt' */
-  readonly key?: string;
+  readonly key?: string | undefined;
 }
 
 /**
@@ -40,23 +40,23 @@ export interface BackupObjectStore {
    * Folder (key prefix) inside the bucket.
    * @default 'merlai'
    */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /**
    * Region the requests are signed for (any value for most S3-compatible servers).
    * @default 'us-east-1'
    */
-  readonly region?: string;
+  readonly region?: string | undefined;
   /** Existing Secret in the chart's namespace holding the access key pair. */
   readonly credentialsSecretName: string;
   /** @default 'ACCESS_KEY_ID' (the key CloudNativePG's examples use) */
-  readonly accessKeyIdKey?: string;
+  readonly accessKeyIdKey?: string | undefined;
   /** @default 'ACCESS_SECRET_KEY' */
-  readonly secretAccessKeyKey?: string;
+  readonly secretAccessKeyKey?: string | undefined;
   /**
    * CA bundle that signed the endpoint's certificate, when it is not a public CA: a Secret and key.
    * @default - the images' system trust store
    */
-  readonly ca?: ObjectStoreCa;
+  readonly ca?: ObjectStoreCa | undefined;
   /**
    * Address range of the endpoint (`198.51.100.20/32`, or the provider's published range): the
    * network policies let the backup pods and the PostgreSQL instances reach it, on the URL's port,
@@ -68,12 +68,12 @@ export interface BackupObjectStore {
    * the point-in-time recovery window (Levels 2 and 3).
    * @default - the level table ('14d' at Level 2, '30d' at Level 3)
    */
-  readonly retentionPolicy?: string;
+  readonly retentionPolicy?: string | undefined;
   /**
    * When CloudNativePG takes base backups: a 6-field cron expression, seconds first.
    * @default - the level's dump schedule at second 0
    */
-  readonly baseBackupSchedule?: string;
+  readonly baseBackupSchedule?: string | undefined;
 }
 
 /** A `BackupObjectStore`, checked, with its defaults applied and its URL taken apart. */
@@ -89,10 +89,10 @@ export interface ResolvedObjectStore {
   readonly credentialsSecretName: string;
   readonly accessKeyIdKey: string;
   readonly secretAccessKeyKey: string;
-  readonly ca?: ResolvedObjectStoreCa;
+  readonly ca?: ResolvedObjectStoreCa | undefined;
   readonly cidr: string;
-  readonly retentionPolicy?: string;
-  readonly baseBackupSchedule?: string;
+  readonly retentionPolicy?: string | undefined;
+  readonly baseBackupSchedule?: string | undefined;
 }
 
 // S3's bucket naming rules (3-63 lowercase letters, digits, dots and hyphens).

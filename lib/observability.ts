@@ -106,29 +106,29 @@ export interface MerlaiObservabilityOptions {
    * ingress-nginx's request-duration histogram (`NGINX_DURATION_BUCKETS`: … 1, 2.5, 5, 10 s).
    * @default - the level table (Level 2: 10 s, Level 3: 5 s)
    */
-  readonly latencyThreshold?: Duration;
+  readonly latencyThreshold?: Duration | undefined;
   /**
    * Fraction of requests that must be faster than `latencyThreshold`, e.g. 0.99.
    * @default - the level's availability target
    */
-  readonly latencyObjective?: number;
+  readonly latencyObjective?: number | undefined;
   /**
    * Path of the API's Prometheus metrics endpoint. When set, a ServiceMonitor scrapes it through
    * the Service port `http`. Merlai serves no `/metrics` today.
    * @default - no ServiceMonitor
    */
-  readonly metricsPath?: string;
+  readonly metricsPath?: string | undefined;
   /**
    * Name of the CronJob that backs up PostgreSQL, for the backup alerts (failed, or no success
    * within `backupMaxAge`).
    * @default - no backup alerts
    */
-  readonly backupCronJobName?: string;
+  readonly backupCronJobName?: string | undefined;
   /**
    * Longest time without a successful backup before an alert fires.
    * @default Duration.hours(26) - a daily schedule plus two hours to run
    */
-  readonly backupMaxAge?: Duration;
+  readonly backupMaxAge?: Duration | undefined;
   /**
    * Longest time without a WAL segment archived to the object store before an alert fires
    * (CloudNativePG's `cnpg_pg_stat_archiver_*` on the primary). With it, a PrometheusRule
@@ -136,7 +136,7 @@ export interface MerlaiObservabilityOptions {
    * plugin's `barman_cloud_cloudnative_pg_io_last_available_backup_timestamp`) older than `backupMaxAge`.
    * @default - no WAL archiving alerts
    */
-  readonly walArchiveMaxAge?: Duration;
+  readonly walArchiveMaxAge?: Duration | undefined;
   /**
    * The label that carries the Ingress's namespace on ingress-nginx's series. Behind the
    * ingress-nginx chart's ServiceMonitor (`honorLabels: false`) the scrape target's `namespace`
@@ -144,7 +144,7 @@ export interface MerlaiObservabilityOptions {
    * your scrape honours the controller's labels (`honorLabels: true`).
    * @default DEFAULT_INGRESS_NAMESPACE_LABEL ('exported_namespace')
    */
-  readonly ingressNamespaceLabel?: string;
+  readonly ingressNamespaceLabel?: string | undefined;
   /**
    * Labels your Prometheus selects PrometheusRules, ServiceMonitors and PodMonitors by
    * (`ruleSelector`, `serviceMonitorSelector`, `podMonitorSelector`): every rule and monitor of
@@ -152,20 +152,20 @@ export interface MerlaiObservabilityOptions {
    * default; `{}` labels nothing (a Prometheus that selects every object).
    * @default DEFAULT_PROMETHEUS_SELECTOR_LABELS ({ release: 'kube-prometheus-stack' })
    */
-  readonly prometheusSelectorLabels?: { readonly [key: string]: string };
+  readonly prometheusSelectorLabels?: { readonly [key: string]: string } | undefined;
   /**
    * IngressClass names served by an ingress-nginx controller, whose metrics
    * (`nginx_ingress_controller_*`) are the SLIs. An API whose Ingress has another class (for
    * example `alb`) fails the synth: its controller exports no series these rules could read.
    * @default DEFAULT_INGRESS_NGINX_CLASSES (['nginx'])
    */
-  readonly ingressNginxClasses?: string[];
+  readonly ingressNginxClasses?: string[] | undefined;
   /**
    * Where the runbooks are: every alert's `runbook_url` annotation is this URL plus `#` and the
    * anchor of the alert's section (`docs/runbooks.md` has one per alert). Point it at your copy.
    * @default DEFAULT_RUNBOOK_BASE_URL - this repository's docs/runbooks.md
    */
-  readonly runbookBaseUrl?: string;
+  readonly runbookBaseUrl?: string | undefined;
 }
 
 /** Props of `MerlaiObservability`. */
@@ -177,17 +177,17 @@ export interface MerlaiObservabilityProps extends MerlaiObservabilityOptions {
    * whose metrics get alerts (collector and Redis up, replication lag, master link, no data).
    * @default - no datastore alerts
    */
-  readonly datastores?: MerlaiDatastores;
+  readonly datastores?: MerlaiDatastores | undefined;
 }
 
 /** A recording or alerting rule before it becomes a binding object. */
 interface Rule {
-  readonly record?: string;
-  readonly alert?: string;
+  readonly record?: string | undefined;
+  readonly alert?: string | undefined;
   readonly expr: string;
-  readonly for?: string;
-  readonly labels?: Record<string, string>;
-  readonly annotations?: Record<string, string>;
+  readonly for?: string | undefined;
+  readonly labels?: Record<string, string> | undefined;
+  readonly annotations?: Record<string, string> | undefined;
 }
 
 interface RuleGroup {
@@ -218,7 +218,7 @@ export interface ObservabilityDefinitions {
   /** Namespace of the API and of the objects the workload alerts watch. */
   readonly namespace: string;
   /** The CronJob the backup alerts watch; undefined for no backup alerts. */
-  readonly backupCronJobName?: string;
+  readonly backupCronJobName?: string | undefined;
   /** Longest time without a successful backup before an alert fires, in seconds. */
   readonly backupMaxAgeSeconds: number;
   /** The latency SLI's threshold in seconds: slower requests spend the latency budget. */

@@ -149,32 +149,32 @@ export interface PostgresBackupOptions {
    * When the dump runs: a 5-field cron expression, UTC.
    * @default - the level table ('0 3 * * *' at Levels 1 and 2, every 6 hours at Level 3)
    */
-  readonly schedule?: string;
+  readonly schedule?: string | undefined;
   /**
    * Dumps kept on the backup volume; older ones are deleted after each successful dump.
    * @default - the level table (3, 7, 28)
    */
-  readonly retention?: number;
+  readonly retention?: number | undefined;
   /** @default - the level table ('5Gi', '20Gi', '100Gi') */
-  readonly storageSize?: string;
+  readonly storageSize?: string | undefined;
   /** @default - the cluster's default StorageClass */
-  readonly storageClassName?: string;
+  readonly storageClassName?: string | undefined;
   /**
    * Image providing `pg_dump` and `pg_restore`; its major version must be at least the server's.
    * @default POSTGRES_IMAGE
    */
-  readonly image?: string;
+  readonly image?: string | undefined;
   /**
    * Longest a dump or restore may run before Kubernetes stops it (`activeDeadlineSeconds`).
    * @default Duration.hours(1)
    */
-  readonly timeout?: Duration;
+  readonly timeout?: Duration | undefined;
   /**
    * Image of the upload and download containers (with an object store): curl >= 7.75, for
    * `--aws-sigv4`, and a POSIX shell.
    * @default UPLOAD_IMAGE
    */
-  readonly uploadImage?: string;
+  readonly uploadImage?: string | undefined;
 }
 
 /** Props of `MerlaiPostgresBackup`. */
@@ -188,12 +188,12 @@ export interface MerlaiPostgresBackupProps extends PostgresBackupOptions {
    * Job downloads the dump it restores from there.
    * @default - dumps stay on the backup volume only
    */
-  readonly objectStore?: ResolvedObjectStore;
+  readonly objectStore?: ResolvedObjectStore | undefined;
   /**
    * Value of `app.kubernetes.io/instance`.
    * @default 'merlai'
    */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
 }
 
 /**

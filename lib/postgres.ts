@@ -64,11 +64,11 @@ export interface ExternalPostgresOptions {
   /** DNS name of the server; the construct creates an `ExternalName` Service `merlai-postgres` for it. */
   readonly host: string;
   /** @default 5432 */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Existing Secret in the chart's namespace holding the connection URI (`postgresql://user:password@host:port/db`). */
   readonly secretName: string;
   /** @default 'uri' (the key CloudNativePG uses) */
-  readonly uriKey?: string;
+  readonly uriKey?: string | undefined;
   /**
    * Address range of the server (`10.20.0.0/16`): the network policies allow egress to it only.
    * For a single address, `/32`.
@@ -83,36 +83,36 @@ export interface PostgresOptions {
    * primary with replicas, at least the level table's count.
    * @default - the level table (1, 2, 3)
    */
-  readonly instances?: number;
+  readonly instances?: number | undefined;
   /**
    * Standbys every commit waits for (CloudNativePG quorum synchronous replication, durability required).
    * @default - the level table (Level 3: 1, others: 0)
    */
-  readonly synchronousReplicas?: number;
+  readonly synchronousReplicas?: number | undefined;
   /** @default - the level table ('5Gi', '20Gi', '50Gi') */
-  readonly storageSize?: string;
+  readonly storageSize?: string | undefined;
   /**
    * StorageClass of the instances' volumes (Level 3: the distributed storage).
    * @default - the cluster's default StorageClass
    */
-  readonly storageClassName?: string;
+  readonly storageClassName?: string | undefined;
   /** @default - the level table */
-  readonly resources?: ApiResourceOverrides;
+  readonly resources?: ApiResourceOverrides | undefined;
   /**
    * Server image, pinned.
    * @default - Level 1: `POSTGRES_IMAGE`; Levels 2 and 3: `CNPG_POSTGRES_IMAGE`
    */
-  readonly image?: string;
+  readonly image?: string | undefined;
   /**
    * Namespace of the CloudNativePG operator, which must reach the instances.
    * @default 'cnpg-system'
    */
-  readonly operatorNamespace?: string;
+  readonly operatorNamespace?: string | undefined;
   /**
    * Use an existing PostgreSQL instead of deploying one.
    * @default - PostgreSQL runs in the chart's namespace
    */
-  readonly external?: ExternalPostgresOptions;
+  readonly external?: ExternalPostgresOptions | undefined;
 }
 
 /** Props of `MerlaiPostgres`. */
@@ -124,12 +124,12 @@ export interface MerlaiPostgresProps extends PostgresOptions {
    * `MerlaiDatastores` passes its `objectStore` here.
    * @default - no WAL archiving: only the `pg_dump` CronJob backs up
    */
-  readonly objectStore?: ResolvedObjectStore;
+  readonly objectStore?: ResolvedObjectStore | undefined;
   /**
    * Value of `app.kubernetes.io/instance`.
    * @default 'merlai'
    */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
 }
 
 /**

@@ -88,11 +88,11 @@ export interface ExternalRedisOptions {
   /** DNS name of the server; the construct creates an `ExternalName` Service `merlai-redis` for it. */
   readonly host: string;
   /** @default 6379 */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Existing Secret in the chart's namespace holding the full URL (`redis://:password@host:6379/0` or `rediss://…`). */
   readonly secretName: string;
   /** @default 'url' */
-  readonly urlKey?: string;
+  readonly urlKey?: string | undefined;
   /**
    * Address range of the server (`10.20.0.0/16`): the network policies allow egress to it only.
    * For a single address, `/32`.
@@ -106,44 +106,44 @@ export interface RedisOptions {
    * How Redis runs. A level's mode is its floor: Levels 2 and 3 keep a replicated Redis.
    * @default - the level table (Level 1: STANDALONE, Levels 2 and 3: REPLICATION)
    */
-  readonly mode?: RedisMode;
+  readonly mode?: RedisMode | undefined;
   /**
    * Redis data pods: 1 standalone; a primary and replicas (at least 2, and at least the level table's count) in replication mode.
    * @default - the level table (1, 2, 3)
    */
-  readonly instances?: number;
+  readonly instances?: number | undefined;
   /**
    * Sentinels electing a new primary (replication mode): an odd number, at least 3, so a majority exists.
    * @default - the level table (3 in replication mode)
    */
-  readonly sentinels?: number;
+  readonly sentinels?: number | undefined;
   /** Requests and limits of each Redis pod; `maxmemory` is 60 % of the memory limit (`REDIS_MAXMEMORY_SHARE`). @default - the level table */
-  readonly resources?: ApiResourceOverrides;
+  readonly resources?: ApiResourceOverrides | undefined;
   /**
    * Redis image, pinned.
    * @default - STANDALONE: `REDIS_IMAGE`; REPLICATION: `OPSTREE_REDIS_IMAGE`
    */
-  readonly image?: string;
+  readonly image?: string | undefined;
   /**
    * Existing Secret holding the Redis password (for the servers) and the clients' URL, which embeds
    * it: `redis://:PASSWORD@merlai-redis-master:6379/0` in replication mode (`merlai-redis` standalone).
    * @default - Level 1: a generated development Secret `merlai-redis-dev-credentials`; Levels 2 and 3: 'merlai-redis-auth', which the platform creates
    */
-  readonly secretName?: string;
+  readonly secretName?: string | undefined;
   /** @default 'password' */
-  readonly passwordKey?: string;
+  readonly passwordKey?: string | undefined;
   /** @default 'url' */
-  readonly urlKey?: string;
+  readonly urlKey?: string | undefined;
   /**
    * Namespace of the OT-Container-Kit redis-operator, which must reach the Redis and Sentinel pods.
    * @default 'ot-operators'
    */
-  readonly operatorNamespace?: string;
+  readonly operatorNamespace?: string | undefined;
   /**
    * Use an existing Redis instead of deploying one.
    * @default - Redis runs in the chart's namespace
    */
-  readonly external?: ExternalRedisOptions;
+  readonly external?: ExternalRedisOptions | undefined;
 }
 
 /** Props of `MerlaiRedis`. */
@@ -153,7 +153,7 @@ export interface MerlaiRedisProps extends RedisOptions {
    * Value of `app.kubernetes.io/instance`.
    * @default 'merlai'
    */
-  readonly instance?: string;
+  readonly instance?: string | undefined;
 }
 
 /**

@@ -40,7 +40,7 @@ export interface ApiRolloutProps {
   /** The Deployment that holds the pod template (`workloadRef`). */
   readonly deploymentName: string;
   /** Fixed replica count; undefined when an autoscaler scales the Rollout. */
-  readonly replicas?: number;
+  readonly replicas?: number | undefined;
   /** The fewest pods the Rollout runs (replicas, or the autoscaler's minimum). */
   readonly minPods: number;
   /** The API's Service: blue-green's active Service, the canary's stable Service. */
@@ -48,14 +48,14 @@ export interface ApiRolloutProps {
   /** Ports of that Service, copied to the preview and canary Services. */
   readonly servicePorts: k8s.ServicePort[];
   /** The API's Ingress; required by the canary (ingress-nginx splits the traffic). */
-  readonly ingressName?: string;
+  readonly ingressName?: string | undefined;
   readonly profile: LevelProfile;
 }
 
 /** A canary step as Argo Rollouts writes it. */
 interface ResolvedStep {
-  readonly setWeight?: number;
-  readonly pause?: { readonly duration?: string };
+  readonly setWeight?: number | undefined;
+  readonly pause?: { readonly duration?: string } | undefined;
 }
 
 /**

@@ -30,7 +30,7 @@ export interface KubernetesApiServer {
    * Ports of those endpoints: 443 on EKS, GKE and AKS, 6443 on kubeadm, kind and k3s.
    * @default [443, 6443]
    */
-  readonly ports?: number[];
+  readonly ports?: number[] | undefined;
 }
 
 /** The ports the API server's endpoints listen on: 443 (EKS, GKE, AKS) and 6443 (kubeadm, kind, k3s). */
@@ -59,29 +59,29 @@ export interface MerlaiSecurityOptions {
    * Namespace of the ingress controller, the only source of traffic to the API.
    * @default 'ingress-nginx'
    */
-  readonly ingressNamespace?: string;
+  readonly ingressNamespace?: string | undefined;
   /**
    * Namespace of Prometheus. When set, it may scrape the datastores' metrics ports.
    * @default - no scraping is allowed
    */
-  readonly monitoringNamespace?: string;
+  readonly monitoringNamespace?: string | undefined;
   /**
    * Whether Prometheus scrapes the API pods' own metrics on the container port (when the API has a
    * metrics endpoint and a ServiceMonitor, e.g. observability's `metricsPath`). Needs
    * `monitoringNamespace`.
    * @default false
    */
-  readonly scrapeApi?: boolean;
+  readonly scrapeApi?: boolean | undefined;
   /**
    * Namespace of the cluster DNS.
    * @default 'kube-system'
    */
-  readonly dnsNamespace?: string;
+  readonly dnsNamespace?: string | undefined;
   /**
    * Labels of the cluster DNS pods (CoreDNS keeps kube-dns's label).
    * @default { 'k8s-app': 'kube-dns' }
    */
-  readonly dnsPodLabels?: { readonly [key: string]: string };
+  readonly dnsPodLabels?: { readonly [key: string]: string } | undefined;
   /**
    * Address ranges of NodeLocal DNSCache, which pods may query on UDP and TCP 53 besides the
    * cluster DNS pods. node-local-dns listens on the host network, at a link-local address, so the
@@ -90,7 +90,7 @@ export interface MerlaiSecurityOptions {
    * service kube-dns`) when your plugin sees it. `[]` for none.
    * @default ['169.254.20.10/32'] (`NODE_LOCAL_DNS_CIDR`)
    */
-  readonly nodeLocalDnsCidrs?: string[];
+  readonly nodeLocalDnsCidrs?: string[] | undefined;
   /**
    * The Kubernetes API server, for datastore pods that must reach it (CloudNativePG's instance
    * manager). Required when an endpoint says `needsApiServer`; at Level 3 it must be the cluster's
@@ -98,13 +98,13 @@ export interface MerlaiSecurityOptions {
    * @default - none: an error if a datastore needs the API server (the Level 1 and 2 charts pass
    *   `DEFAULT_KUBERNETES_API_SERVER`, any address on 443 and 6443, unless told otherwise)
    */
-  readonly kubernetesApiServer?: KubernetesApiServer;
+  readonly kubernetesApiServer?: KubernetesApiServer | undefined;
   /**
    * Source ranges allowed to reach the API pods directly when the API's Service is of type
    * LoadBalancer (the load balancer keeps client or node addresses as the source).
    * @default ['0.0.0.0/0'] when the Service is a LoadBalancer; unused otherwise
    */
-  readonly loadBalancerSourceCidrs?: string[];
+  readonly loadBalancerSourceCidrs?: string[] | undefined;
 }
 
 /** Props of `MerlaiSecurity`. */
@@ -123,7 +123,7 @@ interface Datastore {
   readonly key: 'postgres' | 'redis';
   readonly endpoint: DatastoreEndpoint;
   /** Namespace of its pods; undefined for an external datastore. */
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
 }
 
 /**

@@ -27,14 +27,14 @@ export interface SliScope {
    * Ingress's name, so this label is the only way to tell them apart.
    * @default - every request of the Ingress, canary or not
    */
-  readonly canary?: string;
+  readonly canary?: string | undefined;
   /**
    * The label that carries the Ingress's namespace on ingress-nginx's series: `exported_namespace`
    * behind a ServiceMonitor without `honorLabels: true` (the ingress-nginx chart's default),
    * `namespace` when Prometheus honours the controller's labels.
    * @default DEFAULT_INGRESS_NAMESPACE_LABEL ('exported_namespace')
    */
-  readonly namespaceLabel?: string;
+  readonly namespaceLabel?: string | undefined;
 }
 
 /** Upper bounds of ingress-nginx's default request-duration histogram, in seconds. */

@@ -17,12 +17,12 @@ export interface RollingUpdateOptions {
    * the ready pods it needs (`minReadyApiPods` of the level table).
    * @default - the level table (Levels 1 and 2: 0, Level 3: 1)
    */
-  readonly maxUnavailable?: number;
+  readonly maxUnavailable?: number | undefined;
   /**
    * Extra pods created above the desired count during the update.
    * @default - the level table (1)
    */
-  readonly maxSurge?: number;
+  readonly maxSurge?: number | undefined;
 }
 
 /** Options of `DeploymentStrategy.blueGreen()`. */
@@ -31,18 +31,18 @@ export interface BlueGreenOptions {
    * Switch traffic to the new version automatically this long after its pods are all ready.
    * @default - no automatic switch: promote with `kubectl argo rollouts promote <name>` after checking the preview Service
    */
-  readonly autoPromotionDelay?: Duration;
+  readonly autoPromotionDelay?: Duration | undefined;
   /**
    * How long the previous version keeps running after the switch, so ingress-nginx and clients
    * holding connections move over before its pods stop (and a rollback is instant meanwhile).
    * @default Duration.seconds(30)
    */
-  readonly scaleDownDelay?: Duration;
+  readonly scaleDownDelay?: Duration | undefined;
   /**
    * Pods of the new version started before promotion; it is scaled to the full count before the switch.
    * @default - the full count
    */
-  readonly previewReplicas?: number;
+  readonly previewReplicas?: number | undefined;
 }
 
 /** One step of a canary: a traffic weight, or a pause. */
@@ -77,30 +77,30 @@ export interface CanaryOptions {
    * version takes all traffic.
    * @default - 10 %, 25 %, 50 %, each held for 5 minutes
    */
-  readonly steps?: CanaryStep[];
+  readonly steps?: CanaryStep[] | undefined;
   /**
    * URL of the Prometheus that scrapes ingress-nginx, queried by the canary analysis.
    * @default 'http://prometheus-operated.monitoring.svc:9090' (prometheus-operator in namespace `monitoring`)
    */
-  readonly prometheusAddress?: string;
+  readonly prometheusAddress?: string | undefined;
   /**
    * The canary fails when its error ratio exceeds this multiple of the level's error budget rate
    * (1 − availability target): with 6, Level 3 (99.9 %) tolerates 0.6 % errors, Level 2 3 %.
    * @default 6 (the burn rate of the slow page alert: a release burning faster must not be promoted)
    */
-  readonly maxBurnRate?: number;
+  readonly maxBurnRate?: number | undefined;
   /**
    * Time between two measurements of the canary's error ratio.
    * @default Duration.minutes(1)
    */
-  readonly analysisInterval?: Duration;
+  readonly analysisInterval?: Duration | undefined;
   /**
    * The label that carries the Ingress's namespace on ingress-nginx's series, as for the SLO
    * rules (`observability.ingressNamespaceLabel`): `namespace` when Prometheus honours the
    * controller's labels.
    * @default 'exported_namespace' (the ingress-nginx chart's ServiceMonitor, `honorLabels: false`)
    */
-  readonly ingressNamespaceLabel?: string;
+  readonly ingressNamespaceLabel?: string | undefined;
 }
 
 /**

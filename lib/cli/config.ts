@@ -31,8 +31,8 @@ export type ImageConfig =
 
 /** The API section: the props of `MerlaiApiOptions` a team changes without code. */
 export interface ApiConfig extends Omit<ApiKeysShape, 'image' | 'serviceType'> {
-  readonly image?: ImageConfig;
-  readonly serviceType?: 'ClusterIP' | 'LoadBalancer';
+  readonly image?: ImageConfig | undefined;
+  readonly serviceType?: 'ClusterIP' | 'LoadBalancer' | undefined;
 }
 type ApiKeysShape = Pick<MerlaiApiOptions, (typeof API_KEYS)[number]>;
 
@@ -40,7 +40,7 @@ type ApiKeysShape = Pick<MerlaiApiOptions, (typeof API_KEYS)[number]>;
 export type PostgresConfig = Pick<PostgresOptions, (typeof POSTGRES_KEYS)[number]>;
 /** The Redis section (`mode` as its string value). */
 export interface RedisConfig extends Omit<Pick<RedisOptions, (typeof REDIS_KEYS)[number]>, 'mode'> {
-  readonly mode?: `${RedisMode}`;
+  readonly mode?: `${RedisMode}` | undefined;
 }
 /** The backup section. */
 export type BackupConfig = Pick<PostgresBackupOptions, (typeof BACKUP_KEYS)[number]>;
@@ -48,17 +48,17 @@ export type BackupConfig = Pick<PostgresBackupOptions, (typeof BACKUP_KEYS)[numb
 /** One environment: a level of the guide plus what a team changes. */
 export interface EnvironmentConfig {
   readonly level: LevelName;
-  readonly namespace?: string;
-  readonly api?: ApiConfig;
+  readonly namespace?: string | undefined;
+  readonly api?: ApiConfig | undefined;
   readonly datastores?: {
-    readonly instance?: string;
-    readonly postgres?: PostgresConfig;
-    readonly redis?: RedisConfig;
-    readonly backup?: BackupConfig;
-    readonly objectStore?: BackupObjectStore;
-    readonly localBackupsOnly?: boolean;
+    readonly instance?: string | undefined;
+    readonly postgres?: PostgresConfig | undefined;
+    readonly redis?: RedisConfig | undefined;
+    readonly backup?: BackupConfig | undefined;
+    readonly objectStore?: BackupObjectStore | undefined;
+    readonly localBackupsOnly?: boolean | undefined;
   };
-  readonly security?: Pick<MerlaiSecurityOptions, (typeof SECURITY_KEYS)[number]>;
+  readonly security?: Pick<MerlaiSecurityOptions, (typeof SECURITY_KEYS)[number]> | undefined;
 }
 
 /** A configuration file: environments by chart id (the file stem in the output folder). */

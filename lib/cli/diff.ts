@@ -5,11 +5,11 @@ import { objectKey } from './objects';
 export interface FieldChange {
   readonly path: string;
   /** undefined when the field is new. */
-  readonly old?: Json;
+  readonly old?: Json | undefined;
   /** undefined when the field was removed. */
-  readonly new?: Json;
+  readonly new?: Json | undefined;
   /** Why Kubernetes refuses this change in place (the object must be replaced or migrated); undefined when it is allowed. */
-  readonly immutable?: string;
+  readonly immutable?: string | undefined;
 }
 
 /** One object that is new, gone or changed. */

@@ -26,9 +26,9 @@ export type Labels = Readonly<Record<string, string>>;
 /** A port an endpoint listens on (a container port for pods). */
 export interface ListeningPort {
   readonly port: number;
-  readonly protocol?: Protocol;
+  readonly protocol?: Protocol | undefined;
   /** The container port's name, which policies may use instead of the number. */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 /** A pod: namespace, labels, address and the ports it listens on. */
@@ -55,7 +55,7 @@ export type ModelEndpoint = ModelPod | ModelAddress;
 export interface ModelNamespace {
   readonly name: string;
   /** Extra labels; `kubernetes.io/metadata.name` is added as the control plane does. */
-  readonly labels?: Labels;
+  readonly labels?: Labels | undefined;
 }
 
 export interface ClusterModel {

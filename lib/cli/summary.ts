@@ -32,19 +32,19 @@ export interface WorkloadSummary {
 /** What one chart deploys, read from its synthesized objects. */
 export interface ChartSummary {
   readonly chart: string;
-  readonly level?: number;
-  readonly namespace?: string;
+  readonly level?: number | undefined;
+  readonly namespace?: string | undefined;
   readonly objectsByKind: Record<string, number>;
   readonly workloads: WorkloadSummary[];
   /** Totals over every workload at its minimum and its maximum count. */
   readonly atMin: Totals;
   readonly atMax: Totals;
-  readonly availabilityTarget?: number;
-  readonly monthlyErrorBudgetMinutes?: number;
+  readonly availabilityTarget?: number | undefined;
+  readonly monthlyErrorBudgetMinutes?: number | undefined;
   readonly backups: {
     readonly name: string;
     readonly schedule: string;
-    readonly recoveryPointHours?: number;
+    readonly recoveryPointHours?: number | undefined;
   }[];
   /** Continuous WAL archiving of CloudNativePG into an object store, if configured. */
   readonly walArchiving: boolean;
