@@ -32,16 +32,17 @@ export function guardUniqueNames(scope: IConstruct, type: string, remedy: string
   OWNERS.set(scope, { type, remedy });
   scope.node.addValidation({
     validate: () => {
-      const chart = Chart.of(scope);
-      const all = chart.node.findAll();
-      const mine = new Set(scope.node.findAll());
+      // ApiObject.isApiObject, not instanceof: the same test without Symbol.hasInstance's cost,
+      // which made this check a fifth of a 100-environment synth.
+      const all = Chart.of(scope).node.findAll();
+      const mine = scope.node.findAll().filter(ApiObject.isApiObject);
+      const mineSet = new Set<IConstruct>(mine);
       const others = new Map<string, ApiObject>();
       for (const c of all) {
-        if (c instanceof ApiObject && !mine.has(c)) others.set(identity(c), c);
+        if (ApiObject.isApiObject(c) && !mineSet.has(c)) others.set(identity(c), c);
       }
       const errors: string[] = [];
       for (const c of mine) {
-        if (!(c instanceof ApiObject)) continue;
         const other = others.get(identity(c));
         if (!other) continue;
         const otherOwner = ownerOf(other);

@@ -3,9 +3,12 @@
 //  1. The main job (`node scripts/synth.js`: three levels and the Compose file) against three
 //     `kubectl kustomize` builds of the same objects (bench/: a base plus one overlay per level,
 //     regenerated from dist/ and checked to produce exactly dist/'s objects), in paired runs.
-//  2. `npx cdk8s synth` against the CLI's own start-up (`npx cdk8s --version`).
-//  3. Scaling: 1, 10, 100 and 300 Level 2 environments (one namespace each) in one app:
-//     time, peak memory, cost per environment.
+//  2. `npx cdk8s synth` against the CLI's own start-up (`npx cdk8s --version`), both without the
+//     CLI's upgrade check (a network call that has nothing to do with the app).
+//  3. Where a warm main job's time goes (MERLAI_SYNTH_TIMINGS=1 of scripts/synth.js).
+//  4. Scaling: 1, 10, 100 and 300 Level 2 environments (one namespace each) declared in a
+//     configuration file and synthesized by the same entry point: time, peak memory, cost per
+//     environment.
 // Usage: node scripts/bench-synth.mjs [runs]   (default 7; medians are reported)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -137,7 +140,7 @@ for (let i = 0; i < runs; i++) {
 // 2. npx cdk8s synth against the CLI's own start-up.
 const cli = [];
 for (let i = 0; i < runs; i++) {
-  const up = timed('npx', ['cdk8s', '--version']);
+  const up = timed('npx', ['cdk8s', '--version', '--no-check-upgrade']);
   const startup = up.ms;
   const out = mkdtempSync(path.join(os.tmpdir(), 'merlai-bench-cli-'));
   const run = timed('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--output', out]);
@@ -146,19 +149,53 @@ for (let i = 0; i < runs; i++) {
   cli.push({ startup, synth, extra: synth - startup, extraCpu: run.cpu - up.cpu });
 }
 
-// 3. Scaling with the number of environments.
+// 3. Where the main job's time goes, per phase (medians).
+const phaseRuns = [];
+for (let i = 0; i < runs; i++) {
+  const r = spawnSync(process.execPath, ['scripts/synth.js'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MERLAI_SYNTH_TIMINGS: '1',
+      CDK8S_OUTDIR: mkdtempSync(path.join(os.tmpdir(), 'merlai-bench-')),
+    },
+    encoding: 'utf8',
+  });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('merlai-cdk8s synth timings: '));
+  if (r.status !== 0 || !line)
+    throw new Error(`scripts/synth.js with MERLAI_SYNTH_TIMINGS=1 failed:\n${r.stderr}`);
+  phaseRuns.push(
+    line
+      .slice('merlai-cdk8s synth timings: '.length)
+      .split('; ')
+      .map((p) => {
+        const m = /^(.*) (\d+) ms CPU, (\d+) ms wall$/.exec(p);
+        return { name: m[1], cpu: Number(m[2]), wall: Number(m[3]) };
+      }),
+  );
+}
+const phases = phaseRuns[0]
+  .map((p, i) => ({
+    name: p.name,
+    cpu: median(phaseRuns.map((r) => r[i].cpu)),
+    wall: median(phaseRuns.map((r) => r[i].wall)),
+  }))
+  .filter((p) => p.name !== 'bundle' && p.name !== 'done'); // warm runs: no bundling, no new code cache
+
+// 4. Scaling with the number of environments, through a configuration file.
 const scaling = [];
+const configDir = mkdtempSync(path.join(os.tmpdir(), 'merlai-bench-config-'));
 for (const n of [1, 10, 100, 300]) {
-  const script = `const { App } = require('cdk8s'); const lib = require('./lib');
-    const app = new App({ outdir: process.env.CDK8S_OUTDIR });
-    for (let i = 0; i < ${n}; i++) new lib.Level2StagingChart(app, 'env' + i, { namespace: 'merlai-' + i });
-    app.synth();`;
+  const config = path.join(configDir, `envs-${n}.yaml`);
+  const envs = Array.from({ length: n }, (_, i) => `  env${i}:\n    level: 2\n    namespace: merlai-${i}\n`);
+  writeFileSync(config, `environments:\n${envs.join('')}`);
   const samples = [];
   for (let i = 0; i < (n >= 100 ? 3 : runs); i++)
-    samples.push(timed(process.execPath, ['-r', 'esbuild-register', '-e', script]));
+    samples.push(timed(process.execPath, ['scripts/synth.js'], { MERLAI_CONFIG: config }));
   const ms = median(samples.map((x) => x.ms));
   scaling.push({ n, ms, cpu: median(samples.map((x) => x.cpu)), kb: median(samples.map((x) => x.kb)) });
 }
+rmSync(configDir, { recursive: true, force: true });
 
 const cpu = os.cpus()[0]?.model ?? 'unknown';
 const load = os
@@ -178,9 +215,12 @@ Written by \`npm run bench\` (\`scripts/bench-synth.mjs\`); medians of ${runs} r
 ## Main job against kustomize (paired runs)
 
 The main job is \`node scripts/synth.js\` (three levels and the Compose file, from the cached
-bundle). The kustomize side builds \`bench/overlays/<level>\` (a base of the ${shape.common} objects
-every level shares, plus each level's own objects; regenerated from \`dist/\` and checked to build
-exactly \`dist/\`'s objects), one \`kubectl kustomize\` per level.
+bundle). The kustomize side builds \`bench/overlays/<level>\` (${
+  shape.common
+    ? `a base of the ${shape.common} objects every level shares, plus each level's own objects`
+    : "a base and each level's objects in its overlay: no object is the same in every level, as each carries its level's labels"
+}; regenerated from \`dist/\` and checked to build exactly \`dist/\`'s objects), one
+\`kubectl kustomize\` per level.
 
 | measure | median |
 | ------- | ------ |
@@ -198,7 +238,18 @@ exactly \`dist/\`'s objects), one \`kubectl kustomize\` per level.
 | synth minus start-up, per pair | ${s(extra)} (target ≤ 0.30 s: ${extra <= 300 ? 'met' : 'not met'}) |
 | the same in CPU time (user + system) | ${s(median(cli.map((c) => c.extraCpu)))} |
 
+## Where a warm main job's time goes
+
+\`MERLAI_SYNTH_TIMINGS=1 node scripts/synth.js\` (medians; CPU counts every thread of the process).
+
+| phase | CPU | wall |
+| ----- | --- | ---- |
+${phases.map((p) => `| ${p.name} | ${p.cpu} ms | ${p.wall} ms |`).join('\n')}
+
 ## Scaling: Level 2 environments in one app
+
+N environments declared in a configuration file (\`MERLAI_CONFIG\`), synthesized by
+\`node scripts/synth.js\`.
 
 | environments | time | CPU time | peak memory | CPU cost per environment (beyond the first) |
 | ------------ | ---- | -------- | ----------- | ------------------------------------------- |

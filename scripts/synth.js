@@ -12,6 +12,7 @@
 //     constructs are not loaded: test/synth-entry.test.ts checks lib/ imports nothing else);
 //   - the bundle is compiled with V8's code cache of the previous run (functions compiled lazily
 //     during that run included), so a warm run parses and compiles almost nothing.
+// MERLAI_SYNTH_TIMINGS=1 prints where a run's time went (CPU and wall, per phase) to stderr.
 
 const { createHash } = require('node:crypto');
 const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
@@ -102,12 +103,34 @@ function load(bundle) {
   return { main: module.exports.main, saveCodeCache };
 }
 
+const phases = [];
+/** Marks the end of a phase (MERLAI_SYNTH_TIMINGS=1): CPU (user + system) and wall, since start. */
+function mark(name) {
+  if (process.env.MERLAI_SYNTH_TIMINGS !== '1') return;
+  const { user, system } = process.cpuUsage();
+  phases.push({ name, cpu: (user + system) / 1000, wall: performance.now() });
+  if (name !== 'done') return;
+  let last = { cpu: 0, wall: 0 };
+  const rows = phases.map((p) => {
+    const row = `${p.name} ${(p.cpu - last.cpu).toFixed(0)} ms CPU, ${(p.wall - last.wall).toFixed(0)} ms wall`;
+    last = p;
+    return row;
+  });
+  console.error(`merlai-cdk8s synth timings: ${rows.join('; ')}`);
+}
+
 async function run() {
+  mark('node start-up');
   const bundle = bundlePath();
+  mark('source hash');
   if (!existsSync(bundle)) await build(bundle);
+  mark('bundle');
   const { main, saveCodeCache } = load(bundle);
+  mark('load');
   main(); // exits the process with status 1 on failure (after saying why)
+  mark('synth');
   saveCodeCache();
+  mark('done');
 }
 
 run().catch((error) => {

@@ -36,6 +36,7 @@ function readsAsOtherType(value: string): boolean {
 /** Thrown inside the writer when a document must be written by `yaml` instead. */
 class Unsure extends Error {}
 
+/** One-line strings as written, plain or quoted (names and labels repeat in every object). */
 const scalarCache = new Map<string, string>();
 
 /** How many documents were handed to `yaml` (the tests check the shipped charts need none). */
@@ -53,16 +54,18 @@ function isPlain(value: string): boolean {
 
 /** A one-line string as `yaml` writes it in a block map or sequence (plain, or quoted). */
 function oneLine(value: string): string {
-  if (SURELY_PLAIN.test(value) ? !readsAsOtherType(value) : isPlain(value)) return value;
   let text = scalarCache.get(value);
-  if (text === undefined) {
+  if (text !== undefined) return text;
+  if (SURELY_PLAIN.test(value) ? !readsAsOtherType(value) : isPlain(value)) {
+    text = value;
+  } else {
     if (CONTROL.test(value) || DOCUMENT_MARKER.test(value) || value.length > 1000) throw new Unsure();
     // As the value of a one-key map: the same rules as at any depth for a one-line string.
     const whole = YAML.stringify({ k: value }, OPTIONS);
     text = whole.slice(3, -1);
     if (text.includes('\n')) throw new Unsure();
-    scalarCache.set(value, text);
   }
+  scalarCache.set(value, text);
   return text;
 }
 
@@ -71,11 +74,25 @@ function oneLine(value: string): string {
  * a literal block, clipped (`|`, one final newline) or stripped (`|-`, none).
  */
 function block(value: string, indent: string): string {
-  // Double-quoted, or a block with an indentation indicator, a kept end or document markers.
-  if (CONTROL.test(value) || DOCUMENT_MARKER.test(value) || /\n[\t ]+$/.test(value) || /^[ \n]/.test(value)) {
-    throw new Unsure();
+  const cacheKey = `${indent.length}\0${value}`;
+  let text = blockCache.get(cacheKey);
+  if (text === undefined) {
+    text = writeBlock(value, indent);
+    blockCache.set(cacheKey, text);
   }
-  const end = /[\n\t ]*$/.exec(value)?.[0] ?? '';
+  return text;
+}
+
+const blockCache = new Map<string, string>();
+
+function writeBlock(value: string, indent: string): string {
+  // Double-quoted, or a block with an indentation indicator, a kept end or document markers.
+  if (CONTROL.test(value) || DOCUMENT_MARKER.test(value) || /^[ \n]/.test(value)) throw new Unsure();
+  // The whitespace the value ends with (scanned, not matched: a regex would be quadratic here).
+  let start = value.length;
+  while (start > 0 && ' \t\n'.includes(value.charAt(start - 1))) start--;
+  const end = value.slice(start);
+  if (/\n[\t ]+$/.test(end)) throw new Unsure();
   const newline = end.indexOf('\n');
   if (newline !== -1 && (end === value || newline !== end.length - 1)) throw new Unsure(); // `|+`
   const clip = newline !== -1;
