@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The synth entry point of `npm run synth` and `npx cdk8s synth` (cdk8s.yaml): runs main.ts as one
 // esbuild bundle of main.ts, lib/, imports/ and the packages they load, cached under
-// node_modules/.cache/merlai-cdk8s/synth/ by the content hash of the sources and the lock file,
-// with V8's code cache for it beside it. No type-checking: `npm test` type-checks.
+// node_modules/.cache/merlai-cdk8s/synth/ by the content hash of the sources and the lock file
+// (remembered against their sizes and modification times), with V8's code cache for it beside it.
 //
 // Where the time went before (docs/benchmarks.md): transpiling the 4 MB of generated bindings on
 // every run (esbuild-register), then loading some 200 modules one by one and compiling them, then
@@ -15,7 +15,15 @@
 // MERLAI_SYNTH_TIMINGS=1 prints where a run's time went (CPU and wall, per phase) to stderr.
 
 const { createHash } = require('node:crypto');
-const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -31,8 +39,24 @@ function sources(dir) {
 }
 
 function bundlePath() {
+  const files = ['main.ts', ...sources('lib'), ...sources('imports'), 'package-lock.json'];
+  // The content hash is remembered against the files' sizes and modification times, so a warm
+  // run stats the ~100 sources instead of reading and hashing their 5 MB; any change to a file
+  // (a new size or time) hashes the contents again.
+  const stats = createHash('sha256');
+  for (const file of files) {
+    const { size, mtimeMs } = statSync(path.join(ROOT, file));
+    stats.update(`${file}\0${size}\0${mtimeMs}\0`);
+  }
+  stats.update(readFileSync(__filename));
+  const memo = path.join(CACHE, `stats-${stats.digest('hex').slice(0, 16)}`);
+  try {
+    return path.join(CACHE, readFileSync(memo, 'utf8'));
+  } catch {
+    // not seen: hash the contents
+  }
   const hash = createHash('sha256');
-  for (const file of ['main.ts', ...sources('lib'), ...sources('imports'), 'package-lock.json']) {
+  for (const file of files) {
     hash
       .update(file)
       .update('\0')
@@ -40,7 +64,10 @@ function bundlePath() {
       .update('\0');
   }
   hash.update(require('esbuild/package.json').version).update(readFileSync(__filename));
-  return path.join(CACHE, `main-${hash.digest('hex').slice(0, 16)}.js`);
+  const name = `main-${hash.digest('hex').slice(0, 16)}.js`;
+  mkdirSync(CACHE, { recursive: true });
+  writeAtomically(memo, name);
+  return path.join(CACHE, name);
 }
 
 /** `cdk8s-plus-28` as lib/ uses it: only its `k8s` bindings. */
@@ -73,6 +100,7 @@ async function build(target) {
     format: 'cjs',
     target: 'node20',
     plugins: [plusBindingsOnly],
+    minifyWhitespace: true,
     logLevel: 'warning',
   });
   renameSync(partial, target);

@@ -52,18 +52,33 @@ function isPlain(value: string): boolean {
   );
 }
 
+/** A one-line string as `yaml` itself writes it, as the value of a one-key map. */
+function viaYaml(value: string): string {
+  if (CONTROL.test(value) || DOCUMENT_MARKER.test(value) || value.length > 1000) throw new Unsure();
+  const text = YAML.stringify({ k: value }, OPTIONS).slice(3, -1);
+  if (text.includes('\n')) throw new Unsure();
+  return text;
+}
+
 /** A one-line string as `yaml` writes it in a block map or sequence (plain, or quoted). */
 function oneLine(value: string): string {
   let text = scalarCache.get(value);
   if (text !== undefined) return text;
   if (SURELY_PLAIN.test(value) ? !readsAsOtherType(value) : isPlain(value)) {
     text = value;
+  } else if (
+    value.length <= 1000 &&
+    !CONTROL.test(value) &&
+    !DOCUMENT_MARKER.test(value) &&
+    !/[\\\t]/.test(value)
+  ) {
+    // `yaml`'s quotedString: double quotes (JSON's, with nothing to escape here), or single quotes
+    // when the string has double quotes and no single one.
+    if (!value.includes('"')) text = `"${value}"`;
+    else if (!value.includes("'")) text = `'${value}'`;
+    else text = viaYaml(value);
   } else {
-    if (CONTROL.test(value) || DOCUMENT_MARKER.test(value) || value.length > 1000) throw new Unsure();
-    // As the value of a one-key map: the same rules as at any depth for a one-line string.
-    const whole = YAML.stringify({ k: value }, OPTIONS);
-    text = whole.slice(3, -1);
-    if (text.includes('\n')) throw new Unsure();
+    text = viaYaml(value);
   }
   scalarCache.set(value, text);
   return text;
