@@ -95,7 +95,7 @@ netfilter_rootfs="$CLUSTER_CACHE/rootfs/netfilter-$netfilter_hash.tar"
 if [[ ! -s "$netfilter_rootfs" ]]; then
   log "building the iptables/ipset root file system (mmdebstrap bookworm, 1-3 min)"
   mkdir -p "$CLUSTER_CACHE/rootfs"
-  if ! mmdebstrap --variant=essential --include="$netfilter_packages" bookworm "$netfilter_rootfs.partial" \
+  if ! mmdebstrap --variant=essential --format=tar --include="$netfilter_packages" bookworm "$netfilter_rootfs.partial" \
     >"$netfilter_rootfs.log" 2>&1; then
     tail -n 20 "$netfilter_rootfs.log" >&2
     die "mmdebstrap of the iptables/ipset root file system failed"
