@@ -219,7 +219,8 @@ function main(): number {
   for (const f of missing) console.log(`REACH FAIL the evaluator allows but the cluster refused: ${f}`);
   for (const f of unexpected)
     console.log(`REACH FAIL the evaluator denies but the cluster let through: ${f}`);
-  kc(['delete', 'pod', '-A', '-l', 'merlai.test/reachability=probe', '--wait=false']);
+  // Gone before the next run starts the same pods again (the fixture, another level).
+  kc(['delete', 'pod', '-A', '-l', 'merlai.test/reachability=probe', '--timeout=60s']);
   if (missing.length || unexpected.length) return 1;
   console.log("REACH the measured matrix equals the evaluator's");
   return 0;
