@@ -2,9 +2,10 @@
 # Build (or take from the cache) everything the real cluster runs:
 #   - kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl at
 #     KUBERNETES_VERSION, through the conformance step's build-k8s.sh and its cache;
-#   - CoreDNS and kube-network-policies from their Go modules (go install, pinned);
+#   - CoreDNS and kube-router (the NetworkPolicy enforcer) from their Go modules (go install, pinned);
 #   - the images the cluster itself needs, as image archives: pause (scripts/cluster/pause), CoreDNS,
-#     kube-network-policies, and a Debian test client with curl, nc and dig (mmdebstrap, no registry).
+#     kube-router on Debian's iptables and ipset, and a Debian test client with curl, nc and dig
+#     (mmdebstrap, no registry).
 # Every cache entry is keyed by the pinned version or by a hash of its recipe, so a warm run builds
 # nothing. Prints nothing on success but timings; the logs of a failed build are shown.
 set -euo pipefail
@@ -47,7 +48,9 @@ go_tool() {
   log "$name $version built in $((SECONDS - t))s"
 }
 go_tool coredns github.com/coredns/coredns "$COREDNS_VERSION"
-go_tool kube-network-policies sigs.k8s.io/kube-network-policies/cmd "$KNP_VERSION"
+# kube-router's firewall enforces the NetworkPolicies (README.md, "Real cluster": why not
+# kube-network-policies). v2.1.0 is the only version the module proxy serves under /v2.
+go_tool kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "$KUBE_ROUTER_VERSION"
 # Stage 4 (the HPA) will need it: go_tool metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
 
 pause_hash="$(cat "$CLUSTER_HERE/pause/main.go" "$CLUSTER_HERE/pause/go.mod" | sha256sum | cut -c1-12)"
@@ -81,7 +84,41 @@ scratch_image() {
 scratch_image merlai-pause "$pause_dir/pause"
 scratch_image merlai-coredns "$CLUSTER_CACHE/go/coredns-$COREDNS_VERSION/coredns"
 # scratch_image merlai-metrics-server "$CLUSTER_CACHE/go/metrics-server-$METRICS_SERVER_VERSION/metrics-server"
-scratch_image merlai-network-policies "$CLUSTER_CACHE/go/kube-network-policies-$KNP_VERSION/kube-network-policies"
+
+# kube-router shells out to iptables, iptables-save/-restore and ipset: its image is Debian
+# bookworm's `essential` set plus iptables and ipset (nft backend by default, the same as the
+# node's kube-proxy), with the binary added. The root file system is cached by its package list,
+# the image by that and the binary.
+netfilter_packages="iptables,ipset"
+netfilter_hash="$(printf 'bookworm essential %s v1' "$netfilter_packages" | sha256sum | cut -c1-12)"
+netfilter_rootfs="$CLUSTER_CACHE/rootfs/netfilter-$netfilter_hash.tar"
+if [[ ! -s "$netfilter_rootfs" ]]; then
+  log "building the iptables/ipset root file system (mmdebstrap bookworm, 1-3 min)"
+  mkdir -p "$CLUSTER_CACHE/rootfs"
+  if ! mmdebstrap --variant=essential --format=tar --include="$netfilter_packages" bookworm "$netfilter_rootfs.partial" \
+    >"$netfilter_rootfs.log" 2>&1; then
+    tail -n 20 "$netfilter_rootfs.log" >&2
+    die "mmdebstrap of the iptables/ipset root file system failed"
+  fi
+  mv "$netfilter_rootfs.partial" "$netfilter_rootfs"
+fi
+kube_router_bin="$CLUSTER_CACHE/go/kube-router-$KUBE_ROUTER_VERSION/kube-router"
+kube_router_hash="$({ echo "$netfilter_hash"; sha256sum <"$kube_router_bin"; } | sha256sum | cut -c1-12)"
+kube_router_out="$CLUSTER_CACHE/images/merlai-kube-router-$kube_router_hash.tar"
+if [[ ! -s "$kube_router_out" ]]; then
+  tmp="$(mktemp -d)"
+  cp "$netfilter_rootfs" "$tmp/root.tar"
+  mkdir -p "$tmp/add/usr/local/bin"
+  cp "$kube_router_bin" "$tmp/add/usr/local/bin/kube-router"
+  tar -C "$tmp/add" -rf "$tmp/root.tar" ./usr/local/bin/kube-router
+  podman import -q --change 'ENTRYPOINT ["/usr/local/bin/kube-router"]' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    "$tmp/root.tar" "localhost/merlai-kube-router:$kube_router_hash" >/dev/null
+  podman save -q --format docker-archive -o "$kube_router_out.partial" "localhost/merlai-kube-router:$kube_router_hash" >/dev/null
+  mv "$kube_router_out.partial" "$kube_router_out"
+  rm -rf "$tmp"
+  log "image localhost/merlai-kube-router:$kube_router_hash built"
+fi
 
 # The test client: Debian bookworm with the tools the reachability checks use.
 client_packages="curl,netcat-openbsd,dnsutils,ca-certificates,iproute2,procps"

@@ -61,27 +61,31 @@ log "bring-up: $((SECONDS - t))s"
 
 # Stage 2: Level 1 from dist/.
 "$here/level.sh" "$PROJECT_ROOT/dist/level1-dev.k8s.yaml"
-# Stage 3 (MERLAI_CLUSTER_STAGE3=1, not yet in CI): the reachability matrix against the
-# evaluator's. On this machine kind kube-network-policies v0.8.0 cannot program nftables: the
-# kernel has no nft `queue` expression ("netlink receive: no such file or directory"), so every flow
-# gets through and the comparison fails, as it must; it joins CI once the enforcer enforces.
-if [[ "${MERLAI_CLUSTER_STAGE3:-}" != 1 ]]; then
-  log "stage 3 (reachability) not run: set MERLAI_CLUSTER_STAGE3=1"
-  exit 0
-fi
+# Stage 3: the reachability matrix measured under the real enforcer (kube-router's firewall),
+# against the evaluator's; then the drop-dns fixture, which must fail on the DNS flows.
 reachability() { # LEVEL_FILE
   (cd "$PROJECT_ROOT" && KUBECTL="$STATE/bin/kubectl" MERLAI_TESTCLIENT_IMAGE="$(cached_image merlai-testclient)" \
     MERLAI_API_SERVER_IP="$NODE_IP" node -r esbuild-register test/cluster/reachability.ts "$1")
 }
 t=$SECONDS
-reachability dist/level1-dev.k8s.yaml
+reachability dist/level1-dev.k8s.yaml | tee "$STATE/reachability-level1.txt"
 log "reachability (level 1): $((SECONDS - t))s"
-# Fixture: the same comparison must fail when the cluster's policies drop DNS.
+# Enforcement is real, not an open network that happens to agree: denied flows were tried and
+# refused, among them another team's pod to PostgreSQL.
+grep -q '^REACH   refused other-team -> .*:5432/TCP$' "$STATE/reachability-level1.txt" ||
+  die "stage 3: no refused flow other-team -> PostgreSQL 5432 in the measured matrix"
+# Fixture: the same comparison must fail when the cluster's policies drop DNS, and only on DNS flows
+# (refused although the evaluator, holding the level's own policies, allows them).
+t=$SECONDS
 if MERLAI_REACHABILITY_FIXTURE=drop-dns reachability dist/level1-dev.k8s.yaml >"$STATE/fixture-drop-dns.txt" 2>&1; then
   cat "$STATE/fixture-drop-dns.txt"
   die "fixture drop-dns: the reachability comparison passed although the cluster's policies drop DNS"
 fi
 grep -q 'REACH FAIL the evaluator allows but the cluster refused: .* -> coredns-.*:53/UDP' "$STATE/fixture-drop-dns.txt" ||
   die "fixture drop-dns: failed, but not on the DNS flows: $(tail -n 20 "$STATE/fixture-drop-dns.txt")"
-echo "FIXTURE drop-dns: the comparison failed as it must ($(grep -c 'REACH FAIL' "$STATE/fixture-drop-dns.txt") flows refused that the evaluator allows)"
+if grep 'REACH FAIL' "$STATE/fixture-drop-dns.txt" | grep -v 'the evaluator allows but the cluster refused: .*:53/'; then
+  die "fixture drop-dns: failed on flows other than DNS (above)"
+fi
+echo "FIXTURE drop-dns: the comparison failed as it must ($(grep -c 'REACH FAIL' "$STATE/fixture-drop-dns.txt") DNS flows refused that the evaluator allows)"
+log "fixture drop-dns: $((SECONDS - t))s"
 kc apply -f "$PROJECT_ROOT/dist/level1-dev.k8s.yaml" >/dev/null

@@ -105,7 +105,7 @@ JSON
 daemon containerd containerd --config "$STATE/containerd/config.toml"
 wait_for 60 "containerd answers" ctr --address "$CONTAINERD_SOCK" version || { alive containerd; die "containerd not answering"; }
 
-# Images: the cluster's own (pause, CoreDNS, metrics-server, kube-network-policies, test client)
+# Images: the cluster's own (pause, CoreDNS, metrics-server, kube-router, test client)
 # from build.sh's cache, and those named in MERLAI_CLUSTER_IMAGES (fully qualified podman names,
 # e.g. docker.io/library/merlai:1.0.0) from podman's storage.
 remove_containers # left by a run that could not clean up
@@ -282,8 +282,18 @@ wait_for 180 "CoreDNS Ready" kc -n kube-system wait --for=condition=Available de
   die "CoreDNS not ready: $(kc -n kube-system describe pods -l k8s-app=kube-dns | tail -n 20)"
 
 # --- NetworkPolicy enforcement ------------------------------------------------------------------
-sed -e "s#@KNP_IMAGE@#$(cached_image merlai-network-policies)#" "$CLUSTER_HERE/manifests/kube-network-policies.yaml" |
-  kc apply -f - >/dev/null
-wait_for 180 "kube-network-policies running" kc -n kube-system rollout status daemonset/kube-network-policies --timeout=1s ||
-  die "kube-network-policies not running: $(kc -n kube-system logs daemonset/kube-network-policies --tail=20 2>&1)"
+# kube-router's firewall (manifests/kube-router.yaml). Ready means its first full sync is done: the
+# filter table's INPUT, FORWARD and OUTPUT chains jump to its KUBE-ROUTER-* chains.
+sed -e "s#@KUBE_ROUTER_IMAGE@#$(cached_image merlai-kube-router)#" -e "s#@SERVICE_CIDR@#$SERVICE_CIDR#" \
+  "$CLUSTER_HERE/manifests/kube-router.yaml" | kc apply -f - >/dev/null
+enforcer_ready() {
+  local chain
+  for chain in INPUT FORWARD OUTPUT; do
+    inns iptables -t filter -S "$chain" | grep -q -- "-j KUBE-ROUTER-$chain" || return 1
+  done
+}
+wait_for 180 "kube-router's firewall running" kc -n kube-system rollout status daemonset/kube-router --timeout=1s ||
+  die "kube-router not running: $(kc -n kube-system logs daemonset/kube-router --tail=20 2>&1)"
+wait_for 60 "kube-router programmed the filter table" enforcer_ready ||
+  die "kube-router wrote no filter rules: $(kc -n kube-system logs daemonset/kube-router --tail=20 2>&1)"
 log "cluster up: $(kc get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}')"

@@ -1,7 +1,7 @@
 /**
  * Stage 3 of the real-cluster step (scripts/cluster/test.sh): the reachability matrix of one level,
- * measured with real connections between real pods under the real enforcer
- * (sigs.k8s.io/kube-network-policies), compared with the matrix the project's evaluator
+ * measured with real connections between real pods under the real enforcer (kube-router's
+ * network policy controller, scripts/cluster/manifests/kube-router.yaml), compared with the matrix the project's evaluator
  * (lib/cli/network-policy.ts) computes for the same level's policies and the same pods.
  *
  * Around the level's own pods it starts real pods with the labels and ports of the evaluator's
@@ -135,8 +135,12 @@ function main(): number {
         egress: p.spec.egress?.filter((rule) => !(rule.ports ?? []).some((port) => port.port === 53)),
       },
     }));
+    const before = enforcerRules();
     kc(['apply', '-f', '-'], withoutDns.map((p) => JSON.stringify(p)).join('\n'));
     console.log("REACH fixture: the cluster runs the level's policies without their DNS egress rules");
+    settle(before);
+  } else {
+    settle();
   }
 
   // --- the model: the live pods, their real addresses, labels and ports ---------------------------
@@ -183,6 +187,7 @@ function main(): number {
 
   // --- the measurement: every flow involving Merlai's pods, from its real source pod -------------
   const measured = new Set<string>();
+  const refused: string[] = [];
   let probed = 0;
   for (const from of pods) {
     const targets: { flow: string; ip: string; port: number; protocol: Protocol }[] = [];
@@ -197,31 +202,83 @@ function main(): number {
     if (targets.length === 0) continue;
     const results = probeFrom(from, targets);
     probed += targets.length;
-    for (const [flow, ok] of results) if (ok) measured.add(flow);
+    for (const [flow, ok] of results) {
+      if (ok) measured.add(flow);
+      else refused.push(flow);
+    }
   }
 
-  // kube-network-policies filters on the POSTROUTING hook: connections to the node's own addresses
-  // (the API server here) never pass it, so those flows are reported, not compared.
-  const toNode = (f: string) => f.includes(' -> api-server:');
-  for (const f of [...expected, ...measured].filter(toNode).sort()) {
-    console.log(
-      `REACH   node flow (not filtered by this enforcer, not compared): ${f} ${measured.has(f) ? 'connected' : 'refused'}`,
-    );
-  }
-  const missing = [...expected].filter((f) => !toNode(f) && !measured.has(f)).sort();
-  const unexpected = [...measured].filter((f) => !toNode(f) && !expected.has(f)).sort();
+  const missing = [...expected].filter((f) => !measured.has(f)).sort();
+  const unexpected = [...measured].filter((f) => !expected.has(f)).sort();
   console.log(
     `REACH ${file}: ${probed} flows tried from ${pods.length} pods; ${measured.size} connected, ` +
       `${probed - measured.size} refused; the evaluator allows ${expected.size}`,
   );
   for (const f of [...measured].sort()) console.log(`REACH   allowed ${f}`);
+  for (const f of refused.sort()) console.log(`REACH   refused ${f}`);
   for (const f of missing) console.log(`REACH FAIL the evaluator allows but the cluster refused: ${f}`);
   for (const f of unexpected)
     console.log(`REACH FAIL the evaluator denies but the cluster let through: ${f}`);
-  kc(['delete', 'pod', '-A', '-l', 'merlai.test/reachability=probe', '--wait=false']);
+  // Gone before the next run starts the same pods again (the fixture, another level).
+  kc(['delete', 'pod', '-A', '-l', 'merlai.test/reachability=probe', '--timeout=60s']);
   if (missing.length || unexpected.length) return 1;
   console.log("REACH the measured matrix equals the evaluator's");
   return 0;
+}
+
+/**
+ * The enforcer's filter rules without counters, with kube-router's per-sync chain and set names
+ * (KUBE-POD-FW-<hash of the sync version>, ...) replaced by one placeholder: equal between two
+ * syncs of the same pods and policies, different once a policy or a pod changed.
+ */
+function enforcerRules(): string {
+  const pod = kc(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-router', '-o', 'name']).trim();
+  if (!pod) throw new Error('reachability: no kube-router pod in kube-system (the enforcer)');
+  const rules = kc(['-n', 'kube-system', 'exec', pod.split('\n')[0], '--', 'iptables-save', '-t', 'filter']);
+  return rules
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => l.replace(/\[\d+:\d+\]/g, '').replace(/KUBE-[A-Z]+(-[A-Z]+)*-[A-Z2-7]{16}/g, 'KUBE-X'))
+    .sort()
+    .join('\n');
+}
+
+/**
+ * Wait until the enforcer has programmed what the measurement relies on: a jump to a firewall
+ * chain for every running pod (kube-router syncs after pod events), the rules changed from
+ * `before` when given (a policy was just replaced), and then unchanged for 3 s (the sync is done).
+ */
+function settle(before?: string): void {
+  const t0 = Date.now();
+  let last = '';
+  let stableSince = 0;
+  for (;;) {
+    const pods = (JSON.parse(kc(['get', 'pods', '-A', '-o', 'json'])).items as Obj[]).filter(
+      (p) =>
+        p.status.phase === 'Running' &&
+        p.status.podIP &&
+        !p.spec.hostNetwork &&
+        !p.metadata.deletionTimestamp,
+    );
+    const rules = enforcerRules();
+    const unchained = pods
+      .filter(
+        (p) => !rules.includes(`POD name:${p.metadata.name} namespace: ${p.metadata.namespace} to chain`),
+      )
+      .map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    const changed = before === undefined || rules !== before;
+    if (rules !== last) stableSince = Date.now();
+    last = rules;
+    if (unchained.length === 0 && changed && Date.now() - stableSince >= 3000) break;
+    if (Date.now() - t0 > 120_000) {
+      throw new Error(
+        "reachability: the enforcer's rules did not settle in 120 s (pods without a firewall chain: " +
+          `${unchained.join(', ') || 'none'}; changed since the policy update: ${changed})`,
+      );
+    }
+    spawnSync('sleep', ['1']);
+  }
+  console.log(`REACH the enforcer's rules settled after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 /** Run every probe of one source pod concurrently inside it (bash's /dev/tcp and /dev/udp). */
