@@ -61,6 +61,10 @@ log "bring-up: $((SECONDS - t))s"
 
 # Stage 2: Level 1 from dist/.
 "$here/level.sh" "$PROJECT_ROOT/dist/level1-dev.k8s.yaml"
+# Stage 4 on Level 1: rolling update, drain through the eviction API, failure drills, their fixtures.
+t=$SECONDS
+"$here/drills.sh" "$PROJECT_ROOT/dist/level1-dev.k8s.yaml"
+log "drills (level 1): $((SECONDS - t))s"
 # Stage 3 (MERLAI_CLUSTER_STAGE3=1, not yet in CI): the reachability matrix against the
 # evaluator's. On this machine kind kube-network-policies v0.8.0 cannot program nftables: the
 # kernel has no nft `queue` expression ("netlink receive: no such file or directory"), so every flow
