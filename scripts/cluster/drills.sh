@@ -150,7 +150,7 @@ restore_level() {
   kc -n "$ns" delete pods --field-selector=status.phase=Failed --ignore-not-found >/dev/null
   kc -n "$ns" delete pods -l "$selector" --field-selector=status.phase=Succeeded --ignore-not-found >/dev/null
 }
-trap 'kc uncordon "$NODE_NAME" >/dev/null 2>&1 || true' EXIT
+trap 'rm -f "$work/sampling"; kc uncordon "$NODE_NAME" >/dev/null 2>&1 || true' EXIT
 
 # --- 1. rolling update ----------------------------------------------------------------------------
 # rollout_check WHAT IMAGE PROMISE CHANGE...: run CHANGE (which sets the API's image to IMAGE), then
