@@ -18,7 +18,7 @@
 # Usage: drills.sh dist/LEVEL.k8s.yaml   Prints ROLLOUT / DRAIN / DRILL / FIXTURE lines.
 # Environment: MERLAI_DRILL_IMAGES, the two API images to roll between (default merlai:latest and
 # merlai:1.0.0: the one the level does not use is rolled to); MERLAI_DRILLS, a comma-separated subset
-# of rollout,drain,kill-api,datastores,fill-tmp to run (default all: CI runs all).
+# of rollout,drain,budgets,kill-api,datastores,fill-tmp to run (default all: CI runs all).
 set -euo pipefail
 # shellcheck source=scripts/cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,8 +31,8 @@ work="$STATE/drills"
 rm -rf "$work"
 mkdir -p "$work"
 failures=0
-want() { [[ ",${MERLAI_DRILLS:-rollout,drain,kill-api,datastores,fill-tmp}," == *",$1,"* ]]; }
-fwd_s="-" fwd_min="-" drain_summary="not run" drill_api="not run" drill_ds="not run" drill_tmp="not run"
+want() { [[ ",${MERLAI_DRILLS:-rollout,drain,budgets,kill-api,datastores,fill-tmp}," == *",$1,"* ]]; }
+fwd_s="-" fwd_min="-" drain_summary="not run" budgets_summary="not run" drill_api="not run" drill_ds="not run" drill_tmp="not run"
 fail() {
   echo "$*"
   failures=$((failures + 1))
@@ -279,7 +279,8 @@ desired_healthy() {
 # minus one must not fall below any budget's desired healthy pods). Evicted pods must end and their
 # replacements stay Pending (one node, cordoned). Sets drain_allowed, drain_refused.
 drain_check() {
-  local what="$1" pdbs="$2" healthy pod code expect msg i n reason=""
+  local what="$1" pdbs="$2" healthy pod code expect msg i n reason="" names
+  names="$(jq -r 'map(.metadata.name) | join(",")' <<<"$pdbs")"
   kc cordon "$NODE_NAME" >/dev/null
   # The disruption controller must have counted the budgets' pods before the API server can judge.
   for i in $(seq 0 $(($(jq length <<<"$pdbs") - 1))); do
@@ -306,7 +307,7 @@ drain_check() {
       drain_refused=$((drain_refused + 1))
     fi
     echo "DRAIN $level $what: eviction of $pod -> $code${msg:+ ($msg)} (the budgets allow: $expect)"
-    [[ "$code" == "$expect" ]] || reason="${reason:+$reason; }$pod: the API server answered $code where the PodDisruptionBudgets ${pdb_names:-(none)} promise $expect${msg:+ ($msg)}"
+    [[ "$code" == "$expect" ]] || reason="${reason:+$reason; }$pod: the API server answered $code where the PodDisruptionBudgets ${names:-(none)} promise $expect${msg:+ ($msg)}"
   done
   # What an allowed eviction does on one cordoned node: the pod ends, its replacement waits.
   for pod in "${evicted[@]}"; do
@@ -327,7 +328,7 @@ drain_check() {
     echo "DRAIN $level $what: FAIL $reason"
     return 1
   fi
-  echo "DRAIN $level $what: $drain_allowed eviction(s) allowed, $drain_refused refused (429), as the budgets ${pdb_names:-(none: every eviction allowed)} promise"
+  echo "DRAIN $level $what: $drain_allowed eviction(s) allowed, $drain_refused refused (429), as the budgets ${names:-(none: every eviction allowed)} promise"
 }
 
 if want drain; then
@@ -369,6 +370,50 @@ YAML
 fi
 
 # --- 3. failure drills ----------------------------------------------------------------------------
+# The other levels' budgets on this level's API pods: the API scaled to the other level's replica
+# count (its Deployment's, or its autoscaler's minimum) with the other level's PodDisruptionBudgets,
+# as synthesized, applied beside it; the same drain check must then see the API server allow and
+# refuse exactly what those budgets promise (one node: every allowed eviction leaves a pod Pending).
+if want budgets; then
+  budgets_summary=""
+  tmpl_labels="$(jq -c '.spec.template.metadata.labels' "$work/api.json")"
+  for other in "$(dirname "$file")"/*.k8s.yaml; do
+    [[ "$other" -ef "$file" ]] && continue
+    olevel="$(basename "$other" .k8s.yaml)"
+    (cd "$PROJECT_ROOT" && node -e 'const fs = require("node:fs"), yaml = require("yaml");
+      const docs = yaml.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((d) => d.toJSON()).filter(Boolean);
+      process.stdout.write(JSON.stringify({ items: docs }));' "$other") >"$work/$olevel.json"
+    n="$(jq -r --arg api "$api" '[.items[] | select(.kind == "Deployment" and .metadata.name == $api) | .spec.replicas // empty] +
+      [.items[] | select(.kind == "HorizontalPodAutoscaler" and .spec.scaleTargetRef.name == $api) | .spec.minReplicas // 1] | first // empty' "$work/$olevel.json")"
+    jq --argjson l "$tmpl_labels" '[.items[] | select(.kind == "PodDisruptionBudget") |
+      select((.spec.selector.matchExpressions // []) == [] and (.spec.selector.matchLabels // {} | to_entries | all(.value == $l[.key]))) |
+      .metadata.namespace = "'"$ns"'"]' "$work/$olevel.json" >"$work/$olevel-pdbs.json"
+    if [[ -z "$n" || "$(jq length "$work/$olevel-pdbs.json")" == 0 ]]; then
+      echo "DRAIN $level with $olevel's budget: not run ($olevel has no API replica count or no budget that selects these pods)"
+      continue
+    fi
+    jq -c '.[]' "$work/$olevel-pdbs.json" | kc apply -f - >/dev/null
+    kc -n "$ns" scale "deployment/$api" --replicas="$n" >/dev/null
+    n_ready() { [[ "$(ready_count)" == "$1" ]]; }
+    wait_for "$probe_budget" "$n API pods Ready for $olevel's budget" n_ready "$n" || die "the API did not reach $n Ready pods"
+    saved_replicas=$replicas
+    replicas=$n # drain_check scales percentages against the replica count
+    applied="$(jq -r '.[].metadata.name' "$work/$olevel-pdbs.json" | while read -r b; do kc -n "$ns" get pdb "$b" -o json; done | jq -s .)"
+    if drain_check "$olevel-budget" "$applied"; then
+      budgets_summary+="${budgets_summary:+; }$olevel ($n pods, $(jq -r 'map(if .spec.minAvailable != null then "minAvailable \(.spec.minAvailable)" else "maxUnavailable \(.spec.maxUnavailable)" end) | join(", ")' <<<"$applied")): $drain_allowed allowed / $drain_refused refused"
+    else
+      failures=$((failures + 1))
+      budgets_summary+="${budgets_summary:+; }$olevel FAIL"
+    fi
+    replicas=$saved_replicas
+    jq -r '.[].metadata.name' "$work/$olevel-pdbs.json" | while read -r b; do kc -n "$ns" delete pdb "$b" >/dev/null; done
+    kc uncordon "$NODE_NAME" >/dev/null
+    kc -n "$ns" scale "deployment/$api" --replicas="$replicas" >/dev/null
+    wait_for "$probe_budget" "API back to $replicas Ready pods" n_ready "$replicas" || die "the API did not come back to $replicas Ready pods"
+  done
+  echo "DRAIN $level other levels' budgets: ${budgets_summary:-none}"
+fi
+
 if want kill-api; then
   # (a) The API container killed: the kubelet restarts it and it is Ready again within its probe budget.
   pod="$(api_pods_json | jq -r "$ready_filter | .[0].metadata.name")"
@@ -554,5 +599,6 @@ fi
 restore_level
 trap - EXIT
 echo "DRILLS $level summary: rollout $fwd_s s (min ready $fwd_min, promise $rollout_promise); drain $drain_summary;" \
+  "other levels' budgets: $budgets_summary;" \
   "kill API container: $drill_api; datastores: ${drill_ds:-none}; /tmp fill: $drill_tmp; $failures failure(s)"
 ((failures == 0))
