@@ -89,3 +89,8 @@ fi
 echo "FIXTURE drop-dns: the comparison failed as it must ($(grep -c 'REACH FAIL' "$STATE/fixture-drop-dns.txt") DNS flows refused that the evaluator allows)"
 log "fixture drop-dns: $((SECONDS - t))s"
 kc apply -f "$PROJECT_ROOT/dist/level1-dev.k8s.yaml" >/dev/null
+
+# Stage 4 on Level 1: rolling update, drain through the eviction API, failure drills, their fixtures.
+t=$SECONDS
+"$here/drills.sh" "$PROJECT_ROOT/dist/level1-dev.k8s.yaml"
+log "drills (level 1): $((SECONDS - t))s"
