@@ -48,7 +48,7 @@ go_tool() {
 }
 go_tool coredns github.com/coredns/coredns "$COREDNS_VERSION"
 go_tool kube-network-policies sigs.k8s.io/kube-network-policies/cmd "$KNP_VERSION"
-# Stage 4 (the HPA) will need it: go_tool metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
+go_tool metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
 
 pause_hash="$(cat "$CLUSTER_HERE/pause/main.go" "$CLUSTER_HERE/pause/go.mod" | sha256sum | cut -c1-12)"
 pause_dir="$CLUSTER_CACHE/go/pause-$pause_hash"
@@ -80,7 +80,7 @@ scratch_image() {
 }
 scratch_image merlai-pause "$pause_dir/pause"
 scratch_image merlai-coredns "$CLUSTER_CACHE/go/coredns-$COREDNS_VERSION/coredns"
-# scratch_image merlai-metrics-server "$CLUSTER_CACHE/go/metrics-server-$METRICS_SERVER_VERSION/metrics-server"
+scratch_image merlai-metrics-server "$CLUSTER_CACHE/go/metrics-server-$METRICS_SERVER_VERSION/metrics-server"
 scratch_image merlai-network-policies "$CLUSTER_CACHE/go/kube-network-policies-$KNP_VERSION/kube-network-policies"
 
 # The test client: Debian bookworm with the tools the reachability checks use.
