@@ -151,6 +151,18 @@ t=$SECONDS
 remove_level # Level 1, left by the stages before
 install_level "$l2"
 log "level 2: $((SECONDS - t))s"
+# Fixture: the CRDs' schemas are enforced, not only stored. The level's own Cluster with 0 instances
+# (minimum 1) and its RedisReplication with a clusterSize that is no integer must be refused.
+refused() { # DESCRIPTION EXPECTED_TEXT JQ_EDIT KIND
+  local out
+  if out="$(yaml_docs "$l2" | jq -c ".[] | select(.kind == \"$4\") | $3" | kc apply --dry-run=server -f - 2>&1)"; then
+    die "fixture $1: accepted by the API server"
+  fi
+  grep -qF "$2" <<<"$out" || die "fixture $1: refused, but not for its schema: $out"
+  echo "FIXTURE $1: refused by the API server ($2)"
+}
+refused "Cluster with 0 instances" "spec.instances: Invalid value: 0" '.spec.instances = 0' Cluster
+refused "RedisReplication with clusterSize \"three\"" "spec.clusterSize: Invalid value" '.spec.clusterSize = "three"' RedisReplication
 
 # --- Level 3 ------------------------------------------------------------------------------------------
 t=$SECONDS
