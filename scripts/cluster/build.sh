@@ -51,7 +51,7 @@ go_tool coredns github.com/coredns/coredns "$COREDNS_VERSION"
 # kube-router's firewall enforces the NetworkPolicies (README.md, "Real cluster": why not
 # kube-network-policies). v2.1.0 is the only version the module proxy serves under /v2.
 go_tool kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "$KUBE_ROUTER_VERSION"
-# Stage 4 (the HPA) will need it: go_tool metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
+go_tool metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
 
 pause_hash="$(cat "$CLUSTER_HERE/pause/main.go" "$CLUSTER_HERE/pause/go.mod" | sha256sum | cut -c1-12)"
 pause_dir="$CLUSTER_CACHE/go/pause-$pause_hash"
@@ -83,7 +83,7 @@ scratch_image() {
 }
 scratch_image merlai-pause "$pause_dir/pause"
 scratch_image merlai-coredns "$CLUSTER_CACHE/go/coredns-$COREDNS_VERSION/coredns"
-# scratch_image merlai-metrics-server "$CLUSTER_CACHE/go/metrics-server-$METRICS_SERVER_VERSION/metrics-server"
+scratch_image merlai-metrics-server "$CLUSTER_CACHE/go/metrics-server-$METRICS_SERVER_VERSION/metrics-server"
 
 # kube-router shells out to iptables, iptables-save/-restore and ipset: its image is Debian
 # bookworm's `essential` set plus iptables and ipset (nft backend by default, the same as the

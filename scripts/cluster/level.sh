@@ -20,18 +20,25 @@ kc apply -f "$file" >/dev/null
 log "$level applied"
 
 # Budget per workload, from its pod template's probes (the first container's, the app's own).
-mapfile -t workloads < <(kc -n "$ns" get deployments,statefulsets -o json | jq -r '
+# A workload an HorizontalPodAutoscaler scales (Level 3's API has no replicas of its own) must reach
+# at least the autoscaler's minReplicas.
+hpa_min="$(kc -n "$ns" get horizontalpodautoscalers -o json | jq -c '[.items[] |
+  {key: "\(.spec.scaleTargetRef.kind | ascii_downcase)/\(.spec.scaleTargetRef.name)", value: (.spec.minReplicas // 1)}] | from_entries')"
+mapfile -t workloads < <(kc -n "$ns" get deployments,statefulsets -o json | jq -r --argjson hpa "$hpa_min" '
   .items[] | . as $w | .spec.template.spec.containers[0] as $c |
   (($c.startupProbe // null) as $s | if $s then ($s.failureThreshold // 3) * ($s.periodSeconds // 10) + ($s.initialDelaySeconds // 0) else 0 end) as $start |
   (($c.readinessProbe // null) as $r | if $r then ($r.initialDelaySeconds // 0) + ($r.failureThreshold // 3) * ($r.periodSeconds // 10) else 0 end) as $ready |
-  "\($w.kind | ascii_downcase)/\($w.metadata.name) \($w.spec.replicas // 1) \($start + $ready + 60)"')
+  "\($w.kind | ascii_downcase)/\($w.metadata.name)" as $ref |
+  "\($ref) \([$w.spec.replicas // 1, $hpa[$ref] // 0] | max) \($start + $ready + 60)"')
 ((${#workloads[@]})) || die "$level: no Deployment or StatefulSet in namespace $ns"
 
 fail=0
 for w in "${workloads[@]}"; do
   read -r ref replicas budget <<<"$w"
-  ready() {
-    [[ "$(kc -n "$ns" get "$ref" -o jsonpath='{.status.readyReplicas}')" == "$replicas" ]]
+  ready() { # at least: an autoscaler may already have added pods
+    local n
+    n="$(kc -n "$ns" get "$ref" -o jsonpath='{.status.readyReplicas}')"
+    ((${n:-0} >= replicas))
   }
   if wait_for "$((budget - (SECONDS - t0) > 0 ? budget - (SECONDS - t0) : 1))" "$ref $replicas/$replicas Ready" ready; then
     echo "LEVEL $level $ref: $replicas/$replicas Ready after $((SECONDS - t0)) s (probe budget $budget s)"

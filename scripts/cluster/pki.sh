@@ -39,6 +39,8 @@ cert admin "/O=system:masters/CN=merlai-admin"
 cert controller-manager "/CN=system:kube-controller-manager"
 cert scheduler "/CN=system:kube-scheduler"
 cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
+# The kubelet's serving certificate, signed by the CA: metrics-server verifies it (no insecure TLS).
+cert kubelet-serving "/O=system:nodes/CN=system:node:$NODE_NAME" "IP:$NODE_IP,DNS:$NODE_NAME"
 cert kube-proxy "/CN=system:kube-proxy"
 
 for who in admin controller-manager scheduler kubelet kube-proxy; do

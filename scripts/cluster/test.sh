@@ -94,3 +94,9 @@ kc apply -f "$PROJECT_ROOT/dist/level1-dev.k8s.yaml" >/dev/null
 t=$SECONDS
 "$here/drills.sh" "$PROJECT_ROOT/dist/level1-dev.k8s.yaml"
 log "drills (level 1): $((SECONDS - t))s"
+
+# Levels 2 and 3 from dist/ (levels23.sh), after Level 1's stages: CRDs, every object accepted,
+# API pods Ready, Pod Security, metrics-server and Level 3's HPA under load.
+t=$SECONDS
+"$here/levels23.sh"
+log "levels 2 and 3: $((SECONDS - t))s"

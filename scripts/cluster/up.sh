@@ -200,6 +200,8 @@ enforceNodeAllocatable: []
 containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
 address: $NODE_IP
 readOnlyPort: 0
+tlsCertFile: $pki/kubelet-serving.crt
+tlsPrivateKeyFile: $pki/kubelet-serving.key
 healthzBindAddress: 127.0.0.1
 authentication:
   anonymous: {enabled: false}
