@@ -7,6 +7,8 @@
 #     CRDs' schemas);
 #   - the API pods are Ready within their probe budget and Pod Security "restricted" is enforced
 #     (level.sh);
+#   - the reachability matrix (stage 3, test/cluster/reachability.ts) is measured under the real
+#     enforcer and must equal the evaluator's, with stand-ins for the operators' datastore pods (below);
 #   - metrics-server serves the resource metrics API (`kubectl top pods` answers) and Level 3's
 #     HorizontalPodAutoscaler reports a current CPU utilization; under load from a test client the
 #     utilization must rise, and the autoscaler's reaction (replicas) is reported.
@@ -146,11 +148,122 @@ install_level() {
   echo "LEVEL $level all $(wc -l <<<"$want") objects accepted and stored by the API server ($(grep -c -E '^(Cluster|ScheduledBackup|ObjectStore|RedisReplication|RedisSentinel|PodMonitor|PrometheusRule)/' <<<"$want") custom resources validated against the CRDs)"
 }
 
+# --- stand-ins for the operators' pods, and the reachability matrix at this level ------------------
+# No operator reconciles the level's `Cluster` or `RedisReplication` here (README, "Real cluster"), so
+# no datastore pod would exist for the level's own NetworkPolicies to select. For the matrix, the
+# script starts in their place what the operators would: real PostgreSQL 15 and Redis 7 servers (the
+# images Level 1 runs) in pods with the names, counts and labels the operators give theirs, read from
+# the level's custom resources —
+#   CloudNativePG (docs/src/labels_annotations.md): `<cluster>-<n>` for n = 1..spec.instances, with
+#     spec.inheritedMetadata.labels and cnpg.io/cluster, cnpg.io/instanceName, cnpg.io/podRole:
+#     instance, cnpg.io/instanceRole and the deprecated `role` (primary for the first, else replica);
+#     PostgreSQL on 5432, the instance manager's status 8000 and metrics 9187 (a listener);
+#   OT redis-operator (internal/k8sutils/labels.go getRedisLabels, redis-replication-sentinel.go):
+#     `<name>-<i>` for i < spec.clusterSize with app: <name>, redis_setup_type: replication, role:
+#     replication, the resource's own labels and redis-role master (the first) or slave; Redis on
+#     6379 and the exporter's port (spec.redisExporter.port, a listener); and, with spec.sentinel,
+#     `<name>-sentinel-<j>` for j < spec.sentinel.size with app: <name>-sentinel, redis_setup_type:
+#     sentinel, role: sentinel and the resource's labels: a real Redis Sentinel on 26379.
+# Each also carries the label merlai.io/test-stand-in (no policy selects on it) and an annotation
+# saying what it is. They are independent servers (no replication, no failover): the matrix needs
+# the pods, labels and listening ports, not the operators' behaviour. Removed after the measurement.
+stand_in_pods() { # LEVEL_FILE -> a List of the stand-in pods as JSON
+  yaml_docs "$1" | jq --arg ns "$ns" --arg client "$client" '
+    def restricted($uid): {runAsNonRoot: true, runAsUser: $uid, runAsGroup: $uid, fsGroup: $uid,
+      seccompProfile: {type: "RuntimeDefault"}};
+    def container_sc: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+      capabilities: {drop: ["ALL"]}, seccompProfile: {type: "RuntimeDefault"}};
+    def small: {requests: {cpu: "10m", memory: "32Mi"}, limits: {cpu: "250m", memory: "256Mi"}};
+    def listener($name; $ports): {name: $name, image: $client, command: ["bash", "-c",
+        ([$ports[] | "nc -lk \(.containerPort) </dev/null >/dev/null &"] | join(" ")) + " wait"],
+      ports: $ports, securityContext: container_sc, resources: small,
+      readinessProbe: {tcpSocket: {port: $ports[0].containerPort}, periodSeconds: 2}};
+    def stand_in($name; $operator; $what; $labels; $uid; $containers): {apiVersion: "v1", kind: "Pod",
+      metadata: {name: $name, namespace: $ns, labels: ($labels + {"merlai.io/test-stand-in": $operator}),
+        annotations: {"merlai.io/test-stand-in": "test stand-in for the \($what) pod \($operator) would create (scripts/cluster/levels23.sh); not part of dist/"}},
+      spec: {automountServiceAccountToken: false, terminationGracePeriodSeconds: 1,
+        securityContext: restricted($uid), containers: $containers,
+        volumes: [{name: "data", emptyDir: {sizeLimit: "256Mi"}}, {name: "run", emptyDir: {sizeLimit: "16Mi"}},
+          {name: "tmp", emptyDir: {sizeLimit: "64Mi"}}]}};
+    [ (.[] | select(.kind == "Cluster" and (.apiVersion | startswith("postgresql.cnpg.io/"))) as $c
+        | range(1; $c.spec.instances + 1) as $n
+        | (if $n == 1 then "primary" else "replica" end) as $role
+        | stand_in("\($c.metadata.name)-\($n)"; "cloudnative-pg"; "PostgreSQL instance";
+            ($c.spec.inheritedMetadata.labels // {}) + {"cnpg.io/cluster": $c.metadata.name,
+              "cnpg.io/instanceName": "\($c.metadata.name)-\($n)", "cnpg.io/podRole": "instance",
+              "cnpg.io/instanceRole": $role, role: $role}; 999;
+            [{name: "postgres", image: "postgres:15.20-bookworm",
+              env: [{name: "POSTGRES_USER", valueFrom: {secretKeyRef: {name: "merlai-postgres-app", key: "username"}}},
+                {name: "POSTGRES_PASSWORD", valueFrom: {secretKeyRef: {name: "merlai-postgres-app", key: "password"}}},
+                {name: "POSTGRES_DB", value: $c.spec.bootstrap.initdb.database},
+                {name: "PGDATA", value: "/var/lib/postgresql/data/pgdata"}],
+              ports: [{name: "postgresql", containerPort: 5432}], securityContext: container_sc, resources: small,
+              readinessProbe: {exec: {command: ["pg_isready", "--host=127.0.0.1", "--port=5432"]}, periodSeconds: 2},
+              volumeMounts: [{name: "data", mountPath: "/var/lib/postgresql/data"},
+                {name: "run", mountPath: "/var/run/postgresql"}, {name: "tmp", mountPath: "/tmp"}]},
+             listener("instance-manager-ports"; [{name: "status", containerPort: 8000}, {name: "metrics", containerPort: 9187}])])),
+      (.[] | select(.kind == "RedisReplication") as $r
+        | ({app: $r.metadata.name, redis_setup_type: "replication", role: "replication"} + ($r.metadata.labels // {})) as $data
+        | ({app: "\($r.metadata.name)-sentinel", redis_setup_type: "sentinel", role: "sentinel"} + ($r.metadata.labels // {})) as $sentinel
+        | ($r.spec.kubernetesConfig.redisSecret) as $secret
+        | (range(0; $r.spec.clusterSize) as $i
+            | stand_in("\($r.metadata.name)-\($i)"; "redis-operator"; "Redis replication";
+                $data + {"redis-role": (if $i == 0 then "master" else "slave" end)}; 999;
+                [{name: $r.metadata.name, image: "redis:7.0.15-bookworm", workingDir: "/data",
+                  command: ["sh", "-c", "exec redis-server --port 6379 --requirepass \"$REDIS_PASSWORD\" --save \"\" --appendonly no"],
+                  env: [{name: "REDIS_PASSWORD", valueFrom: {secretKeyRef: $secret}}],
+                  ports: [{name: "redis-client", containerPort: 6379}], securityContext: container_sc, resources: small,
+                  readinessProbe: {exec: {command: ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"]}, periodSeconds: 2},
+                  volumeMounts: [{name: "data", mountPath: "/data"}]}]
+                + (if $r.spec.redisExporter.enabled then
+                    [listener("redis-exporter"; [{name: "redis-exporter", containerPort: ($r.spec.redisExporter.port // 9121)}])]
+                  else [] end))),
+          (if $r.spec.sentinel then range(0; $r.spec.sentinel.size) as $j
+            | stand_in("\($r.metadata.name)-sentinel-\($j)"; "redis-operator"; "Redis Sentinel"; $sentinel; 999;
+                [{name: "\($r.metadata.name)-sentinel", image: "redis:7.0.15-bookworm", workingDir: "/data",
+                  command: ["sh", "-c", "printf \"port 26379\\n\" >/data/sentinel.conf && exec redis-server /data/sentinel.conf --sentinel"],
+                  ports: [{name: "sentinel-client", containerPort: 26379}], securityContext: container_sc, resources: small,
+                  readinessProbe: {exec: {command: ["redis-cli", "-h", "127.0.0.1", "-p", "26379", "ping"]}, periodSeconds: 2},
+                  volumeMounts: [{name: "data", mountPath: "/data"}]}])
+           else empty end))
+    ] | {apiVersion: "v1", kind: "List", items: .}'
+}
+
+# reachability_at LEVEL_FILE: the stand-ins up and Ready, then stage 3 (test/cluster/reachability.ts)
+# on the level's policies, with the same requirements as Level 1's plus a metrics scrape; any flow on
+# which the cluster and the evaluator disagree fails the step.
+reachability_at() {
+  local file="$1" level t out pods
+  level="$(basename "$file" .k8s.yaml)"
+  t=$SECONDS
+  pods="$(stand_in_pods "$file")"
+  [[ "$(jq '.items | length' <<<"$pods")" -gt 0 ]] || die "$level: no stand-in pods (no Cluster or RedisReplication in $file)"
+  kc apply -f - >/dev/null <<<"$pods"
+  kc -n "$ns" wait --for=condition=Ready pod -l merlai.io/test-stand-in --timeout=180s >/dev/null || {
+    kc -n "$ns" get pods -l merlai.io/test-stand-in -o wide >&2
+    die "$level: the stand-in datastore pods are not Ready"
+  }
+  echo "STANDIN $level: $(jq -r '[.items[].metadata.name] | join(" ")' <<<"$pods") Ready after $((SECONDS - t)) s"
+  out="$STATE/reachability-$level.txt"
+  (cd "$PROJECT_ROOT" && KUBECTL="$STATE/bin/kubectl" MERLAI_TESTCLIENT_IMAGE="$client" \
+    MERLAI_API_SERVER_IP="$NODE_IP" node -r esbuild-register test/cluster/reachability.ts "${file#"$PROJECT_ROOT"/}") | tee "$out" ||
+    die "$level: the measured reachability matrix differs from the evaluator's (REACH FAIL above)"
+  # An open network cannot pass: a denied flow tried and refused, and Prometheus's scrape of a
+  # datastore's metrics port (the levels' own rule for namespace monitoring) connected.
+  grep -q '^REACH   refused other-team -> .*:5432/TCP$' "$out" ||
+    die "$level: no refused flow other-team -> PostgreSQL 5432 in the measured matrix"
+  grep -qE '^REACH   allowed prometheus -> .*:(9187|9121)/TCP$' "$out" ||
+    die "$level: no connected flow Prometheus -> a metrics port (9187/9121) in the measured matrix"
+  kc -n "$ns" delete pod -l merlai.io/test-stand-in --wait=true --timeout=60s >/dev/null
+  log "$level reachability (stand-ins, matrix): $((SECONDS - t))s"
+}
+
 # --- Level 2 ------------------------------------------------------------------------------------------
 t=$SECONDS
 remove_level # Level 1, left by the stages before
 install_level "$l2"
 log "level 2: $((SECONDS - t))s"
+reachability_at "$l2"
 # Fixture: the CRDs' schemas are enforced, not only stored. The level's own Cluster with 0 instances
 # (minimum 1) and its RedisReplication with a clusterSize that is no integer must be refused.
 refused() { # DESCRIPTION EXPECTED_TEXT JQ_EDIT KIND
@@ -169,6 +282,7 @@ t=$SECONDS
 remove_level
 install_level "$l3"
 log "level 3 installed: $((SECONDS - t))s"
+reachability_at "$l3"
 
 # --- Level 3's HorizontalPodAutoscaler reads CPU from metrics-server --------------------------------
 hpa="$(kc -n "$ns" get hpa -o jsonpath='{.items[0].metadata.name}')"

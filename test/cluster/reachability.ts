@@ -6,8 +6,12 @@
  *
  * Around the level's own pods it starts real pods with the labels and ports of the evaluator's
  * surroundings (lib/cli/cluster-model.ts: the ingress controller, Prometheus, another team's
- * pod, a stray pod in Merlai's namespace) and a pod with the backup CronJob's pod labels. CoreDNS
- * is the cluster's real DNS; the API server is the node's address on 6443.
+ * pod, a stray pod in Merlai's namespace) and a pod with the backup CronJob's pod labels; at a level
+ * with a CloudNativePG `Cluster` or a `RedisReplication` also pods with the labels of those
+ * operators' installs (their policies admit them). CoreDNS is the cluster's real DNS; the API server
+ * is the node's address on 6443. The level's own pods are whatever runs in `merlai`: at Levels 2 and
+ * 3 the datastore pods are the stand-ins scripts/cluster/levels23.sh starts for the operators' pods
+ * (no operator runs here), modelled by their live labels, addresses and ports like every other pod.
  *
  * From every pod it tries every listening port of every other endpoint (flows that start or end at
  * one of Merlai's pods): TCP by opening a connection, DNS over UDP by a real query. Any flow the
@@ -35,7 +39,7 @@ import {
 } from '../../lib/cli/network-policy';
 
 const APP_NAMESPACE = 'merlai';
-const TEST_NAMESPACES = ['ingress-nginx', 'monitoring', 'other-team'];
+const TEST_NAMESPACES = ['ingress-nginx', 'monitoring', 'other-team', 'cnpg-system', 'ot-operators'];
 const PROBE_TIMEOUT_S = 3;
 
 const kubectl = process.env.KUBECTL ?? 'kubectl';
@@ -97,9 +101,23 @@ function main(): number {
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as NetworkPolicyObject[];
 
   // --- the surrounding pods, with the evaluator's own labels and ports --------------------------
+  // Levels 2 and 3 hand their datastores to operators, whose pods the levels' policies admit: a pod
+  // with the labels of each operator's install (CloudNativePG's chart; the redis-operator's chart
+  // and its kustomize manifests) where the level has that operator's custom resource.
   const wanted = ['ingress-controller', 'prometheus', 'other-team', 'stray'];
+  if (objects.some((o) => o.kind === 'Cluster' && /^postgresql\.cnpg\.io\//.test(o.apiVersion))) {
+    wanted.push('cnpg-operator');
+  }
+  if (objects.some((o) => o.kind === 'RedisReplication')) {
+    wanted.push('redis-operator', 'redis-operator-kustomize');
+  }
   const probes: Obj[] = [];
-  for (const ns of TEST_NAMESPACES) {
+  const namespaces = new Set(
+    SURROUNDINGS.filter((e) => e.kind === 'pod' && wanted.includes(e.name)).map(
+      (e) => (e as ModelPod).namespace,
+    ),
+  );
+  for (const ns of TEST_NAMESPACES.filter((n) => namespaces.has(n))) {
     probes.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   }
   for (const e of SURROUNDINGS) {
