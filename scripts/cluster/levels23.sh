@@ -62,39 +62,9 @@ echo "CRDS $(find "$PROJECT_ROOT/crds" -name '*.yaml' | wc -l) CustomResourceDef
 kc label node "$NODE_NAME" topology.kubernetes.io/zone=merlai-test-zone-a --overwrite >/dev/null
 # Level 3's API claims are ReadWriteMany in the class main.ts names (efs-sc, EFS on EKS). Test
 # stand-in: local directories on the one node, offered as ReadWriteMany (all pods share the node).
-rwx_pvs=4
-{
-  cat <<YAML
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: efs-sc
-  annotations: {merlai.io/test-stand-in: "ReadWriteMany local directories on the single test node, in place of EFS"}
-provisioner: kubernetes.io/no-provisioner
-volumeBindingMode: WaitForFirstConsumer
-reclaimPolicy: Delete
-YAML
-  for i in $(seq 1 "$rwx_pvs"); do
-    mkdir -p "$STATE/pv/rwx$i"
-    chmod 0777 "$STATE/pv/rwx$i"
-    cat <<YAML
----
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: rwx-pv$i}
-spec:
-  capacity: {storage: 100Gi}
-  accessModes: [ReadWriteMany]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: efs-sc
-  local: {path: $STATE/pv/rwx$i}
-  nodeAffinity:
-    required:
-      nodeSelectorTerms:
-      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [$NODE_NAME]}]
-YAML
-  done
-} | kc apply -f - >/dev/null
+local_storage efs-sc 4 ReadWriteMany rwx-pv rwx \
+  '{merlai.io/test-stand-in: "ReadWriteMany local directories on the single test node, in place of EFS"}' |
+  kc apply -f - >/dev/null
 
 # remove_level: delete namespace `merlai` with everything in it, wait until it is gone, and make the
 # local volumes its claims held available again (Retain: empty the directory, drop the claimRef).

@@ -88,3 +88,40 @@ remove_containers() {
     ctrk containers delete "$id" >/dev/null 2>&1
   done
 }
+
+# local_storage CLASS COUNT ACCESS_MODE PV_PREFIX DIR_PREFIX ANNOTATIONS: a StorageClass of COUNT
+# pre-created local PersistentVolumes PV_PREFIX1.. on the one node (directories $STATE/pv/DIR_PREFIX1..,
+# made here), as YAML on stdout for `kc apply -f -`. ANNOTATIONS: the class's, as a YAML flow map.
+local_storage() {
+  local class="$1" count="$2" mode="$3" name="$4" prefix="$5" annotations="$6" i
+  cat <<YAML
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: $class
+  annotations: $annotations
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+YAML
+  for i in $(seq 1 "$count"); do
+    mkdir -p "$STATE/pv/$prefix$i"
+    chmod 0777 "$STATE/pv/$prefix$i"
+    cat <<YAML
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: $name$i}
+spec:
+  capacity: {storage: 100Gi}
+  accessModes: [$mode]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: $class
+  local: {path: $STATE/pv/$prefix$i}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [$NODE_NAME]}]
+YAML
+  done
+}

@@ -245,38 +245,8 @@ wait_for 60 "kube-proxy programmed the API service" proxy_ready ||
 
 # --- storage and DNS ----------------------------------------------------------------------------
 pv_count="${MERLAI_CLUSTER_PVS:-12}"
-{
-  cat <<YAML
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: local-dirs
-  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
-provisioner: kubernetes.io/no-provisioner
-volumeBindingMode: WaitForFirstConsumer
-reclaimPolicy: Delete
-YAML
-  for i in $(seq 1 "$pv_count"); do
-    mkdir -p "$STATE/pv/pv$i"
-    chmod 0777 "$STATE/pv/pv$i"
-    cat <<YAML
----
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: local-pv$i}
-spec:
-  capacity: {storage: 100Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: local-dirs
-  local: {path: $STATE/pv/pv$i}
-  nodeAffinity:
-    required:
-      nodeSelectorTerms:
-      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [$NODE_NAME]}]
-YAML
-  done
-} | kc apply -f - >/dev/null
+local_storage local-dirs "$pv_count" ReadWriteOnce local-pv pv '{storageclass.kubernetes.io/is-default-class: "true"}' |
+  kc apply -f - >/dev/null
 coredns_image="$(cached_image merlai-coredns)"
 sed -e "s#@COREDNS_IMAGE@#$coredns_image#" -e "s#@DNS_SERVICE_IP@#$DNS_SERVICE_IP#" \
   "$CLUSTER_HERE/manifests/coredns.yaml" | kc apply -f - >/dev/null
