@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { AvailabilityLevel, DeploymentStrategy, LEVEL_PROFILES } from '../lib';
+import { IN_CI } from './support/ci';
 import { find, type KubeObject, synthLevel } from './support/synth';
 
 // The canary's query evaluated by Prometheus' own engine (promtool, Debian's `prometheus` package,
 // installed by .ci/run) on series shaped like ingress-nginx's: the gate must see the canary's errors
 // and only them.
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
-if (!hasPromtool && process.env.CI) throw new Error('promtool is missing under CI: .ci/run installs it');
+if (!hasPromtool && IN_CI) throw new Error('promtool is missing under CI: .ci/run installs it');
 const describePromtool = hasPromtool ? describe : describe.skip;
 
 const NAMESPACE = 'merlai';

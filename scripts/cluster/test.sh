@@ -7,9 +7,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/cluster/lib.sh
 source "$here/lib.sh"
+# shellcheck source=scripts/ci/in-ci.sh
+source "$here/../ci/in-ci.sh"
 
 if [[ "$(id -u)" -ne 0 ]]; then
-  if [[ "${CI:-}" == "true" ]]; then die "the cluster step needs root"; fi
+  if in_ci; then die "the cluster step needs root"; fi
   echo "cluster-test: skipped (needs root for network namespaces, cgroups and containerd)"
   exit 0
 fi
@@ -46,7 +48,7 @@ if [[ -x "$PROJECT_ROOT/scripts/images/build.sh" ]]; then
   log "application images: $((SECONDS - t))s"
   app_images="docker.io/library/merlai:latest docker.io/library/merlai:1.0.0"
   app_images+=" docker.io/library/postgres:15.20-bookworm docker.io/library/redis:7.0.15-bookworm"
-elif [[ "${CI:-}" == "true" ]]; then
+elif in_ci; then
   die "scripts/images/build.sh is missing: the levels cannot be installed without their images"
 fi
 

@@ -12,10 +12,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
   [[ -x "$K8S_BIN/$b" ]] || die "$K8S_BIN/$b missing: run scripts/cluster/build.sh"
 done
-for c in containerd runc etcd ip nsenter ctr openssl iptables; do
-  command -v "$c" >/dev/null || die "$c not on PATH (apt-get install containerd runc etcd-server iproute2 util-linux openssl iptables)"
+for c in containerd runc etcd ip nsenter ctr openssl iptables jq curl; do
+  command -v "$c" >/dev/null || die "$c not on PATH (bash scripts/ci/apt-install.sh installs .ci/packages)"
 done
-[[ -x /usr/lib/cni/bridge ]] || die "/usr/lib/cni/bridge missing (apt-get install containernetworking-plugins)"
+[[ -x /usr/lib/cni/bridge ]] || die "/usr/lib/cni/bridge missing (bash scripts/ci/apt-install.sh installs .ci/packages)"
 
 "$CLUSTER_HERE/down.sh" --quiet
 mkdir -p "$STATE/logs" "$RUNDIR"

@@ -67,22 +67,10 @@ exec 9>"$cache/.lock"
 flock 9 2>/dev/null || true
 
 # --- installers ---------------------------------------------------------------------------
-apt_updated=0
-apt_install() { # package...
-  if [[ "$(id -u)" -ne 0 ]]; then
-    echo "conformance: need root to apt-get install $*" >&2
-    return 1
-  fi
-  if [[ "$apt_updated" -eq 0 ]]; then
-    apt-get update -qq
-    apt_updated=1
-  fi
-  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-need_command() { # command package
+need_command() { # command package: the package must be in .ci/packages (the one list)
   command -v "$1" >/dev/null 2>&1 && return 0
   log "installing Debian package $2 (for $1)"
-  apt_install "$2"
+  bash "$here/../ci/apt-install.sh" "$2"
 }
 
 # go_tool NAME MODULE/PATH VERSION OVERRIDE_BIN -> prints the binary path, or returns 1 with the
@@ -144,10 +132,7 @@ checkov_tool() {
   return 1
 }
 
-need_command python3 python3
-python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
-need_command node nodejs
-need_command timeout coreutils
+python3 -c 'import venv, ensurepip' 2>/dev/null || bash "$here/../ci/apt-install.sh" python3-venv
 
 declare -A bin=()
 declare -A why=()

@@ -14,6 +14,8 @@ STUB_NAMES=(docker docker-compose podman podman-compose nerdctl)
 SCRIPT_TOOLS=(bash dirname cat)
 
 setup() {
+  # shellcheck source=scripts/ci/in-ci.sh
+  source "$BATS_TEST_DIRNAME/../../scripts/ci/in-ci.sh"
   # A copy in a fake repository whose path has a space, to prove the default compose file is
   # found relative to the repository and that arguments survive quoting.
   REPO="$BATS_TEST_TMPDIR/my repo"
@@ -544,7 +546,7 @@ EOF
 
 @test "shellcheck passes on the script and its tests" {
   if ! command -v shellcheck >/dev/null; then
-    [[ -z ${CI:-} ]] || fail_with "shellcheck is not installed (apt-get install shellcheck)"
+    ! in_ci || fail_with "shellcheck is not installed (apt-get install shellcheck)"
     skip "shellcheck is not installed (apt-get install shellcheck)"
   fi
   run shellcheck "$REAL_SCRIPT" "$BATS_TEST_DIRNAME/run.sh" "$BATS_TEST_FILENAME"

@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { IN_CI } from './ci';
 import { PROJECT_ROOT } from './shared';
 
 /** The Prometheus and promtool binaries of one build. */
@@ -47,7 +48,7 @@ export function prometheusBinaries(): PrometheusBinaries | undefined {
     });
     if (built.status !== 0) {
       const message = `Prometheus 3 could not be built (${BUILD_SCRIPT} exited ${built.status}${built.error ? `: ${built.error.message}` : ''})`;
-      if (process.env.CI) throw new Error(message);
+      if (IN_CI) throw new Error(message);
       console.warn(`skipped: ${message}; install Go 1.26 or set MERLAI_PROMETHEUS_DIR`);
       return undefined;
     }

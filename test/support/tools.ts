@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { IN_CI } from './ci';
 
 /**
  * Whether a command-line tool the tests drive is installed. Locally a missing tool skips its
@@ -8,7 +9,7 @@ export function haveTool(command: string, args: string[], install: string): bool
   const probe = spawnSync(command, args, { encoding: 'utf8' });
   if (probe.status === 0) return true;
   const message = `${command} is not available (${probe.error?.message ?? probe.stderr.trim()}); install it: ${install}`;
-  if (process.env.CI) throw new Error(`CI requires ${message}`);
+  if (IN_CI) throw new Error(`CI requires ${message}`);
   console.warn(`Skipping tests that need ${message}`);
   return false;
 }
