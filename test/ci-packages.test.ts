@@ -30,7 +30,7 @@ const LIST = readList(readFileSync(path.join(ROOT, '.ci/packages'), 'utf8'));
 
 /** Debian 12's base system (Essential: yes or Priority required/important): on every machine. */
 const BASE = new Set(
-  'bash cat chmod comm cp cut date diff dirname basename du head id ln ls mkdir mktemp mv rm seq sha256sum sleep sort tail tee touch tr wc timeout sed grep awk find tar findmnt flock nsenter unshare umount sysctl dpkg dpkg-query apt-get apt-cache readlink env gzip xargs kill'.split(
+  'bash cat chmod comm cp cut date diff dirname basename du head id ln ls mkdir mktemp mv rm seq sha256sum sleep sort tail tee touch tr wc timeout sed grep awk find tar findmnt flock nsenter unshare umount sysctl dpkg dpkg-query apt-get apt-cache readlink env gzip xargs'.split(
     ' ',
   ),
 );
@@ -133,9 +133,17 @@ describe('.ci/packages: the Debian packages CI installs', () => {
     expect(orphans).toEqual([]);
   });
 
+  test('the tools the scripts build or install themselves are built or installed there', () => {
+    for (const [cmd, script] of Object.entries(SELF_INSTALLED))
+      expect({ cmd, mentioned: readFileSync(path.join(ROOT, script), 'utf8').includes(cmd) }).toEqual({
+        cmd,
+        mentioned: true,
+      });
+  });
+
   test('.ci/run installs the list through scripts/ci/apt-install.sh and names no package of its own', () => {
     const run = readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
-    expect(run).toMatch(/^bash scripts\/ci\/apt-install\.sh$/m);
+    expect(run).toMatch(/^step "Debian packages" bash scripts\/ci\/apt-install\.sh$/m);
     expect(run).not.toMatch(/apt-get install/);
     for (const f of projectShellFiles(ROOT).filter((f) => !f.endsWith('apt-install.sh'))) {
       const code = readFileSync(f, 'utf8')
@@ -184,21 +192,35 @@ describe('.ci/packages: the Debian packages CI installs', () => {
     'dpkg agrees: each listed command belongs to its package, each base command to the base system',
     () => {
       const wrong: string[] = [];
-      const owner = (cmd: string): string | undefined => {
-        const file = cmd.startsWith('/')
-          ? cmd
-          : spawnSync('bash', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
-        if (!file) return undefined;
-        for (const candidate of [
-          file,
-          spawnSync('readlink', ['-f', file], { encoding: 'utf8' }).stdout.trim(),
-          file.replace(/^\/usr/, ''),
-        ]) {
-          const r = spawnSync('dpkg', ['-S', candidate], { encoding: 'utf8' });
-          if (r.status === 0) return (r.stdout.split(':')[0] as string).trim();
-        }
-        return undefined;
-      };
+      // One dpkg call for every file: each command's path, its resolved path, and both without
+      // /usr (Debian 12 merged /bin into /usr/bin; dpkg records some files under /bin).
+      const all = [...LIST.flatMap((e) => e.provides), ...BASE];
+      const located = spawnSync(
+        'bash',
+        [
+          '-c',
+          'for c in "$@"; do f=$(type -P "$c" || echo "$c"); echo "$c $f $(readlink -f "$f")"; done',
+          '_',
+          ...all,
+        ],
+        { encoding: 'utf8' },
+      ).stdout;
+      const candidates = new Map<string, string[]>();
+      for (const line of located.trim().split('\n')) {
+        const [cmd, file = '', real = ''] = line.split(' ');
+        const files = [file, real, file.replace(/^\/usr/, ''), real.replace(/^\/usr/, '')];
+        candidates.set(cmd as string, [...new Set(files.filter((f) => f.startsWith('/')))]);
+      }
+      const owners = new Map<string, string>();
+      const search = spawnSync('dpkg', ['-S', ...new Set([...candidates.values()].flat())], {
+        encoding: 'utf8',
+      });
+      for (const line of search.stdout.split('\n')) {
+        const m = /^(.+?): (\/.*)$/.exec(line);
+        if (m) owners.set(m[2] as string, ((m[1] as string).split(',')[0] as string).split(':')[0] as string);
+      }
+      const owner = (cmd: string) =>
+        (candidates.get(cmd) ?? []).map((f) => owners.get(f)).find((p): p is string => p !== undefined);
       for (const e of LIST)
         for (const cmd of e.provides)
           if (owner(cmd) !== e.pkg)
