@@ -549,7 +549,8 @@ EOF
     ! in_ci || fail_with "shellcheck is not installed (apt-get install shellcheck)"
     skip "shellcheck is not installed (apt-get install shellcheck)"
   fi
-  run shellcheck "$REAL_SCRIPT" "$BATS_TEST_DIRNAME/run.sh" "$BATS_TEST_FILENAME"
+  # -x follows the `source` lines (the in-ci helper), resolved from the repository root.
+  run bash -c 'cd "$1" && shift && shellcheck -x "$@"' _ "$BATS_TEST_DIRNAME/../.." "$REAL_SCRIPT" "$BATS_TEST_DIRNAME/run.sh" "$BATS_TEST_FILENAME"
   [[ $status -eq 0 ]] || fail_with "FAILED: shellcheck reported:"
 }
 
