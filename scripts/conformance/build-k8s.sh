@@ -63,10 +63,18 @@ upstream_godebug="$(sed -n 's/^godebug \(.*\)$/\1/p' "$upstream_mod")"
 } > go.mod
 rm -f go.sum
 
+# /version as a released server reports it: gitVersion and gitMajor/gitMinor (clients such as Argo
+# Rollouts and Helm parse major and minor; empty ones stop Argo Rollouts' controller at start).
+minor="${version#v1.}"
+minor="${minor%%.*}"
+ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+done
 echo "build-k8s: building ${missing[*]} $version (${#staging[@]} staging modules at $staging_version) with $(go version)" >&2
 start=$SECONDS
 GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 \
-  go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/client-go/pkg/version.gitVersion=$version" \
+  go build -trimpath -ldflags "-s -w $ldflags" \
   -o "$out/bin/" "${missing[@]/#/k8s.io/kubernetes/cmd/}"
 echo "build-k8s: built ${missing[*]} in $((SECONDS - start)) s" >&2
 echo "$((SECONDS - start))" > "$out/build-seconds"
