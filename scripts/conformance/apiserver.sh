@@ -7,6 +7,8 @@
 # Usage: apiserver.sh BIN_DIR CRDS_DIR LEVEL_FILE...
 #   BIN_DIR holds kube-apiserver and kubectl; etcd comes from PATH (Debian etcd-server).
 # Prints one line per level: `APISERVER <level> PASS|FAIL ...`; exits 1 when any level fails.
+# MERLAI_APISERVER_THEN=COMMAND runs COMMAND afterwards against the same server (KUBECONFIG and
+# KUBECTL exported); its failure fails the script.
 set -euo pipefail
 
 bin_dir="$1"
@@ -185,4 +187,8 @@ for file in "$@"; do
     echo "APISERVER $level PASS: $objects object(s) accepted by kubectl apply --dry-run=server, no warnings"
   fi
 done
+if [[ -n "${MERLAI_APISERVER_THEN:-}" ]]; then
+  export KUBECTL="$bin_dir/kubectl"
+  bash -c "$MERLAI_APISERVER_THEN" || failed=1
+fi
 exit "$failed"

@@ -12,6 +12,8 @@
 #   MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS=1   fail when a linter cannot be installed
 #   MERLAI_KUBE_LINTER_BIN, MERLAI_POLARIS_BIN   use these binaries instead of `go install`
 #   MERLAI_CONFORMANCE_SKIP_APISERVER=1      linters only (prints that the gate was skipped)
+#   MERLAI_CONFORMANCE_ADMISSION=0           no admission-policy check on Kubernetes 1.30 or later
+#   MERLAI_KUBERNETES_VERSIONS="v1.37.2"     the API server versions of the dry run
 set -euo pipefail
 
 KUBE_LINTER_VERSION="v0.8.1"
@@ -234,8 +236,15 @@ else
         [[ -n "$build_started" ]] && log "kube-apiserver and kubectl $version built in $((SECONDS - build_started)) s (cached for later runs)"
         log "starting etcd and kube-apiserver $version"
         # Each line says which server it is from: `APISERVER <level> PASS|FAIL ... (Kubernetes vX)`.
+        # From Kubernetes 1.30 (ValidatingAdmissionPolicy v1), the same server also proves the
+        # levels' admission policies (test/conformance/admission.ts).
+        then_cmd=""
+        minor="${version#v1.}"
+        if ((${minor%%.*} >= 30)) && [[ "${MERLAI_CONFORMANCE_ADMISSION:-1}" == 1 ]]; then
+          then_cmd="cd '$PROJECT_ROOT' && node -r esbuild-register test/conformance/admission.ts"
+        fi
         rc=0
-        "$here/apiserver.sh" "$k8s_dir/bin" "$crds_dir" "${files[@]}" >"$out/apiserver-$version.txt" 2>&1 || rc=$?
+        MERLAI_APISERVER_THEN="$then_cmd" "$here/apiserver.sh" "$k8s_dir/bin" "$crds_dir" "${files[@]}" >"$out/apiserver-$version.txt" 2>&1 || rc=$?
         sed -E "s/^(APISERVER [^ ]+ (PASS|FAIL)[^\n]*)$/\1 (Kubernetes $version)/" "$out/apiserver-$version.txt" | tee -a "$out/apiserver.txt"
         [[ "$rc" -eq 0 ]] || api_rc=$rc
       fi
