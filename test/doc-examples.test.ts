@@ -4,9 +4,9 @@
  *
  * Each ```ts / ```typescript block is written to a temporary folder inside the project, with
  * `from 'merlai-cdk8s'` pointed at lib/index and `merlai-cdk8s/imports/…` at imports/…; one `tsc`
- * run type-checks them all (TypeScript 7 has no programmatic API), then each complete example runs
- * with `CDK8S_OUTDIR` set to a folder of its own, and its `app.synth()` must write at least one
- * object. A ```ts fragment block must still type-check on its own (its imports included) but is not
+ * run type-checks them all (TypeScript 7 has no programmatic API) in the background while each
+ * complete example runs with `CDK8S_OUTDIR` set to a folder of its own, where its `app.synth()`
+ * must write at least one object. Errors name the Markdown file and line. A ```ts fragment block must still type-check on its own (its imports included) but is not
  * run. Two broken examples go through the same steps and must fail: one misspelt prop (tsc) and a
  * Level 3 chart without its object store (synth).
  */
