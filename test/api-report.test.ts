@@ -25,7 +25,9 @@ describe('the public API report (docs/releasing.md)', () => {
   });
   test('a prop removed, a type narrowed or an export removed is breaking', () => {
     expect(compare(props('readonly a?: string'), props()).broken).toHaveLength(1);
-    expect(compare(props('readonly a?: string'), props('readonly a?: number')).broken).toEqual(['m.Props: properties lost readonly a?: string']);
+    expect(compare(props('readonly a?: string'), props('readonly a?: number')).broken).toEqual([
+      'm.Props: properties lost readonly a?: string',
+    ]);
     expect(compare(props(), {}).broken).toEqual(['removed m.Props']);
   });
   test('an optional initializer parameter appended is an addition; a new required one breaks', () => {
