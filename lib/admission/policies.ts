@@ -25,35 +25,35 @@ export interface MerlaiAdmissionPoliciesProps {
    * The API's Deployment (or Argo Rollout) name.
    * @default 'merlai-api'
    */
-  readonly workloadName?: string;
+  readonly workloadName?: string | undefined;
   /**
    * The fewest API replicas an edit may leave.
    * @default - the level's fixed replica count, or its autoscaler's `minReplicas`
    */
-  readonly minReplicas?: number;
+  readonly minReplicas?: number | undefined;
   /**
    * The HorizontalPodAutoscaler that owns the replica count, kept from deletion and from a lower
    * `minReplicas`.
    * @default - none (the level has fixed replicas)
    */
-  readonly autoscalerName?: string;
+  readonly autoscalerName?: string | undefined;
   /**
    * The budgets to keep.
    * @default - none
    */
-  readonly disruptionBudgets?: GuardedDisruptionBudget[];
+  readonly disruptionBudgets?: GuardedDisruptionBudget[] | undefined;
   /**
    * Whether every container image of a new pod must be pinned by digest (`@sha256:`).
    * @default false
    */
-  readonly requireImageDigests?: boolean;
+  readonly requireImageDigests?: boolean | undefined;
 }
 
 /** One policy: what it matches, its CEL checks (each with the message the user sees). */
 interface PolicySpec {
   readonly name: string;
   readonly rules: { apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[] }[];
-  readonly matchConditions?: { name: string; expression: string }[];
+  readonly matchConditions?: { name: string; expression: string }[] | undefined;
   readonly validations: { expression: string; message?: string; messageExpression?: string }[];
 }
 
