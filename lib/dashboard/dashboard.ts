@@ -13,6 +13,11 @@ import type { DashboardPanel, DashboardRow } from './types';
 
 const TYPE = 'MerlaiDashboard';
 
+// A Kubernetes label key (optional DNS-subdomain prefix) and value. lib/observability.ts checks
+// its prometheusSelectorLabels with the same two expressions.
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
 /**
  * The label kube-prometheus-stack's Grafana sidecar discovers dashboard ConfigMaps by
  * (`grafana.sidecar.dashboards.label` / `labelValue` of the chart's values).
@@ -86,7 +91,7 @@ export class MerlaiDashboard extends Construct {
       );
     }
     for (const [key, value] of Object.entries(discovery)) {
-      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key)) {
+      if (!LABEL_KEY.test(key)) {
         invalidProp(
           this,
           TYPE,
@@ -95,7 +100,7 @@ export class MerlaiDashboard extends Construct {
           'expected a Kubernetes label key such as grafana_dashboard',
         );
       }
-      if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(value)) {
+      if (!LABEL_VALUE.test(value)) {
         invalidProp(
           this,
           TYPE,
@@ -119,8 +124,8 @@ export class MerlaiDashboard extends Construct {
     const instance = api.selectorLabels['app.kubernetes.io/instance'] ?? 'merlai';
     const namespace = defs.namespace;
     // The datastores that run in the cluster with their exporters (a PodMonitor each) get panels.
-    const postgres = datastores(props.datastores, 'postgres');
-    const redis = datastores(props.datastores, 'redis');
+    const postgres = monitoredDatastore(props.datastores, 'postgres');
+    const redis = monitoredDatastore(props.datastores, 'redis');
     const workload: ApiWorkload = {
       namespace,
       name: api.name,
@@ -171,7 +176,7 @@ export function dashboardText(json: Record<string, unknown>): string {
 }
 
 /** A datastore of `datastores` when it runs in the cluster with its exporter's PodMonitor. */
-function datastores(
+function monitoredDatastore(
   stores: MerlaiDatastores | undefined,
   which: 'postgres' | 'redis',
 ): { readonly name: string } | undefined {
