@@ -195,6 +195,26 @@ test('external datastores: no PostgreSQL or Redis panels (no exporter of ours to
   expect(rows).toEqual(['Service level objectives', 'Traffic at the ingress', 'API workload']);
 });
 
+test('the restarts panel counts the pods of the API and of the datastores that run in the cluster, by name', () => {
+  const restarts = (objects: KubeObject[], configMap = 'merlai-dashboard'): string => {
+    const [text] = Object.values(find(objects, 'ConfigMap', configMap).data as Record<string, string>);
+    return panels(JSON.parse(text)).find((p) => p.title === 'Container restarts and OOM kills')?.targets[0]
+      .expr;
+  };
+  expect(restarts(synthLevel(STAGING))).toContain('pod=~"(merlai-api|merlai-postgres|merlai-redis)-.+"');
+  const external = synthLevel(STAGING, {
+    datastores: {
+      postgres: { external: { host: 'pg.example.com', secretName: 'pg', cidr: '10.0.0.0/24' } },
+      redis: { external: { host: 'redis.example.com', secretName: 'redis', cidr: '10.0.1.0/24' } },
+    },
+  });
+  expect(restarts(external)).toContain('pod=~"(merlai-api)-.+"');
+  // Another instance's API is '<instance>-api': no longer the datastores' 'merlai-' prefix.
+  expect(restarts(synthLevel(STAGING, { api: { instance: 'team' } }), 'team-dashboard')).toContain(
+    'pod=~"(team-api|merlai-postgres|merlai-redis)-.+"',
+  );
+});
+
 describe('MerlaiDashboard options', () => {
   test('discovery labels, namespace and folder', () => {
     const { configMap } = dashboardOf(
