@@ -5,6 +5,7 @@ import { Chart, Testing } from 'cdk8s';
 import {
   AvailabilityLevel,
   BURN_RATE_ALERTS,
+  DEFAULT_INGRESS_NAMESPACE_LABEL,
   GRAFANA_DASHBOARD_LABELS,
   LEVEL_PROFILES,
   MerlaiApi,
@@ -163,13 +164,22 @@ test('the dashboard follows an overridden SLO: the latency objective moves its l
 });
 
 test('the ingress namespace label reaches the traffic panels', () => {
+  const trafficExprs = (json: Json): string[] =>
+    panels(json)
+      .filter((p) => p.title === 'Request rate' || p.title.startsWith('Latency p50'))
+      .flatMap((p) => p.targets.map((t: Json) => t.expr));
+  const byDefault = trafficExprs(dashboardOf(synthLevel(PRODUCTION)).json);
+  expect(byDefault.length).toBe(5);
+  for (const expr of byDefault) expect(expr).toContain(`${DEFAULT_INGRESS_NAMESPACE_LABEL}="merlai"`);
+
   const { json } = dashboardOf(
-    synthLevel(PRODUCTION, { observability: { ingressNamespaceLabel: 'exported_namespace' } }),
+    synthLevel(PRODUCTION, { observability: { ingressNamespaceLabel: 'source_namespace' } }),
   );
-  const traffic = panels(json).filter((p) => p.title === 'Request rate' || p.title.startsWith('Latency p50'));
-  for (const p of traffic) {
-    for (const t of p.targets) expect(t.expr).toContain('exported_namespace="merlai"');
-  }
+  const overridden = trafficExprs(json);
+  expect(overridden.length).toBe(5);
+  for (const expr of overridden) expect(expr).toContain('source_namespace="merlai"');
+  const all = panels(json).flatMap((p) => p.targets.map((t: Json) => t.expr));
+  expect(all.filter((expr) => expr.includes(DEFAULT_INGRESS_NAMESPACE_LABEL))).toEqual([]);
 });
 
 test('external datastores: no PostgreSQL or Redis panels (no exporter of ours to read)', () => {
@@ -183,6 +193,26 @@ test('external datastores: no PostgreSQL or Redis panels (no exporter of ours to
   );
   const rows = json.panels.filter((p: Json) => p.type === 'row').map((p: Json) => p.title);
   expect(rows).toEqual(['Service level objectives', 'Traffic at the ingress', 'API workload']);
+});
+
+test('the restarts panel counts the pods of the API and of the datastores that run in the cluster, by name', () => {
+  const restarts = (objects: KubeObject[], configMap = 'merlai-dashboard'): string => {
+    const [text] = Object.values(find(objects, 'ConfigMap', configMap).data as Record<string, string>);
+    return panels(JSON.parse(text)).find((p) => p.title === 'Container restarts and OOM kills')?.targets[0]
+      .expr;
+  };
+  expect(restarts(synthLevel(STAGING))).toContain('pod=~"(merlai-api|merlai-postgres|merlai-redis)-.+"');
+  const external = synthLevel(STAGING, {
+    datastores: {
+      postgres: { external: { host: 'pg.example.com', secretName: 'pg', cidr: '10.0.0.0/24' } },
+      redis: { external: { host: 'redis.example.com', secretName: 'redis', cidr: '10.0.1.0/24' } },
+    },
+  });
+  expect(restarts(external)).toContain('pod=~"(merlai-api)-.+"');
+  // Another instance's API is '<instance>-api': no longer the datastores' 'merlai-' prefix.
+  expect(restarts(synthLevel(STAGING, { api: { instance: 'team' } }), 'team-dashboard')).toContain(
+    'pod=~"(team-api|merlai-postgres|merlai-redis)-.+"',
+  );
 });
 
 describe('MerlaiDashboard options', () => {
