@@ -53,7 +53,7 @@ describe('backup alerts', () => {
     expect(names(synthLevel(DEVELOPMENT))).not.toContain('merlai-backup-alerts');
   });
 
-  test.each([STAGING, PRODUCTION])("%s: the README's limits and pending times", (level) => {
+  test.each([STAGING, PRODUCTION] as const)("%s: the README's limits and pending times", (level) => {
     const f = ruleFile(synthLevel(level), 'merlai-backup-alerts');
     const { walArchiveSeconds, baseBackupSeconds } = LIMITS[level];
     const wal = alertRule(f, 'MerlaiPostgresWalArchiveStale');
