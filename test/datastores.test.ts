@@ -401,8 +401,47 @@ describe.each(LEVELS)('every level: %s', (level) => {
     }
   });
 
-  test('the operator-run Redis pods get the restricted settings the RedisReplication accepts', () => {
-    for (const rr of ofKind(objects, 'RedisReplication')) {
+  // The guide's architecture (section 可用性レベル別アーキテクチャ): Level 1 runs one plain Redis
+  // (Cache) beside the API; Levels 2 and 3 a Redis (Cluster), here the redis-operator's
+  // RedisReplication (primary, replicas, Sentinels). Presence and absence are asserted, so the
+  // checks below cannot pass by looping over nothing.
+  test(
+    level === DEVELOPMENT
+      ? 'Level 1: one plain Redis Deployment, no RedisReplication'
+      : 'Levels 2 and 3: one RedisReplication, no plain Redis Deployment or StatefulSet',
+    () => {
+      const redis = (kind: string) => ofKind(objects, kind).filter((o) => o.metadata.name === 'merlai-redis');
+      if (level === DEVELOPMENT) {
+        expect(ofKind(objects, 'RedisReplication')).toEqual([]);
+        expect(redis('Deployment')).toHaveLength(1);
+        expect(redis('Deployment')[0].spec.replicas).toBe(1);
+        expect(redis('StatefulSet')).toEqual([]);
+      } else {
+        expect(ofKind(objects, 'RedisReplication').map((o) => o.metadata.name)).toEqual(['merlai-redis']);
+        expect(redis('Deployment')).toEqual([]);
+        expect(redis('StatefulSet')).toEqual([]);
+      }
+    },
+  );
+
+  test('the Redis pods get the restricted settings (Pod Security Standards "restricted")', () => {
+    if (level === DEVELOPMENT) {
+      const pod = find(objects, 'Deployment', 'merlai-redis').spec.template.spec;
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+      for (const c of pod.containers)
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        });
+      return;
+    }
+    const replications = ofKind(objects, 'RedisReplication');
+    expect(replications).toHaveLength(1);
+    for (const rr of replications) {
       for (const [pod, container] of [
         [rr.spec.podSecurityContext, rr.spec.securityContext],
         [rr.spec.sentinel.podSecurityContext, rr.spec.sentinel.securityContext],
