@@ -18,6 +18,17 @@ import { find, type KubeObject, synthLevel } from './support/synth';
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
 const ROOT = path.resolve(__dirname, '..');
 
+/**
+ * Each monitored level's availability target, from the guide (section 可用性要件別設定: Level 2
+ * ステージング 99.5 %, Level 3 本番 99.9 %), and its error budget over a 30-day month
+ * (43 200 minutes): 0.5 % is 216 min, 0.1 % is 43.2 min. The latency threshold is README's level
+ * table ("slow: over 10 s", "over 5 s"). Literals: never the level table or its functions.
+ */
+const EXPECTED = {
+  [STAGING]: { target: '0.995', budgetMinutes: '216', latencySeconds: 10 },
+  [PRODUCTION]: { target: '0.999', budgetMinutes: '43.2', latencySeconds: 5 },
+} as const;
+
 function ofKind(objects: KubeObject[], kind: string): KubeObject[] {
   return objects.filter((o) => o.kind === kind);
 }
@@ -78,8 +89,8 @@ describe('level 1 (development): no Prometheus', () => {
   });
 });
 
-describe.each([STAGING, PRODUCTION])('observability at %s', (level) => {
-  const profile = LEVEL_PROFILES[level];
+describe.each([STAGING, PRODUCTION] as const)('observability at %s', (level) => {
+  const expected = EXPECTED[level];
   const objects = synthLevel(level);
 
   test('PrometheusRules merlai-api-slo and merlai-workload-alerts (and merlai-backup-alerts), valid against the CRD', () => {
@@ -93,21 +104,19 @@ describe.each([STAGING, PRODUCTION])('observability at %s', (level) => {
     expect(rules.flatMap(schemaErrors)).toEqual([]);
   });
 
-  test(`monthly error budget annotation: ${monthlyErrorBudgetMinutes(profile.availabilityTarget)} minutes at ${profile.availabilityTarget}`, () => {
+  test(`monthly error budget annotation: ${expected.budgetMinutes} minutes at ${expected.target}`, () => {
     const slo = find(objects, 'PrometheusRule', 'merlai-api-slo');
-    expect(slo.metadata.annotations['merlai.io/monthly-error-budget-minutes']).toBe(
-      String(monthlyErrorBudgetMinutes(profile.availabilityTarget)),
-    );
-    expect(slo.metadata.annotations['merlai.io/availability-target']).toBe(
-      String(profile.availabilityTarget),
-    );
+    expect(slo.metadata.annotations['merlai.io/monthly-error-budget-minutes']).toBe(expected.budgetMinutes);
+    expect(slo.metadata.annotations['merlai.io/availability-target']).toBe(expected.target);
     const availability = alertRules(ruleFile(objects, 'merlai-api-slo')).filter(
       (r) => r.labels?.slo === 'availability',
     );
+    expect(availability.map((r) => r.alert).sort()).toEqual([
+      'MerlaiApiAvailabilityBudgetBurnPage',
+      'MerlaiApiAvailabilityBudgetBurnTicket',
+    ]);
     for (const r of availability) {
-      expect(r.annotations?.monthly_error_budget_minutes).toBe(
-        String(monthlyErrorBudgetMinutes(profile.availabilityTarget)),
-      );
+      expect(r.annotations?.monthly_error_budget_minutes).toBe(expected.budgetMinutes);
     }
   });
 
@@ -119,9 +128,9 @@ describe.each([STAGING, PRODUCTION])('observability at %s', (level) => {
     expect(all).not.toMatch(/nginx_ingress_controller_[a-z_]+\{namespace=/);
   });
 
-  test(`the latency bucket matches both spellings of le=${profile.latencyThresholdSeconds} (Prometheus 3 stores "${profile.latencyThresholdSeconds}.0")`, () => {
+  test(`the latency bucket matches both spellings of le=${expected.latencySeconds} (Prometheus 3 stores "${expected.latencySeconds}.0")`, () => {
     const all = exprs(objects);
-    const t = profile.latencyThresholdSeconds;
+    const t = expected.latencySeconds;
     expect(all).toContain(
       `nginx_ingress_controller_request_duration_seconds_bucket{exported_namespace="merlai",ingress="merlai-api",le=~"${t}(\\\\.0)?"}`,
     );
@@ -301,15 +310,16 @@ describe('MerlaiObservability bad input: the error names the construct path, the
 });
 
 describe('README', () => {
-  test("the level table states each level's monthly error budget as the level table computes it", () => {
+  test("the level table states each level's monthly error budget: the guide's 99 %, 99.5 %, 99.9 % of 30 days", () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const row = readme.split('\n').find((l) => l.startsWith('| monthly error budget'));
     expect(row).toBeDefined();
     const cells = row!.split('|').slice(2, 5);
-    for (const [i, level] of [DEVELOPMENT, STAGING, PRODUCTION].entries()) {
-      expect(cells[i]).toContain(
-        `${monthlyErrorBudgetMinutes(LEVEL_PROFILES[level].availabilityTarget)} min`,
-      );
-    }
+    // 1 %, 0.5 % and 0.1 % of 43 200 minutes.
+    expect(cells.map((c) => c.trim().split(' (')[0])).toEqual(['432 min', '216 min', '43.2 min']);
+  });
+
+  test("monthlyErrorBudgetMinutes gives the same minutes for the guide's targets", () => {
+    expect([0.99, 0.995, 0.999].map(monthlyErrorBudgetMinutes)).toEqual([432, 216, 43.2]);
   });
 });

@@ -71,14 +71,37 @@ step "ts7-strict: install, tsc (exactOptionalPropertyTypes), synth"
 install ts7-strict
 (cd "$WORK/ts7-strict" && npm test)
 validate "$WORK"/ts7-strict/dist/*.k8s.yaml
-if (cd "$WORK/ts7-strict" && npx tsc -p tsconfig.must-fail.json > "$WORK/must-fail.log" 2>&1); then
-  fail "must-fail.ts compiled: internal helpers or deep imports are reachable"
+# The strict project's compiler must be its own TypeScript 7 (never a package npx would fetch), and
+# it must run: every check below first proves the compiler executed, then reads its diagnostics.
+tsc7() { (cd "$WORK/ts7-strict" && npx --no-install tsc "$@"); }
+tsc7 --version | grep -q '^Version 7\.' || fail "ts7-strict: npx --no-install tsc is not TypeScript 7"
+# must-fail.ts: exactly the two expected diagnostics, and tsc's exit status for "errors found" (1).
+status=0
+tsc7 -p tsconfig.must-fail.json > "$WORK/must-fail.log" 2>&1 || status=$?
+[ "$status" -ne 0 ] || fail "must-fail.ts compiled: internal helpers or deep imports are reachable"
+[ "$status" -eq 1 ] || { cat "$WORK/must-fail.log"; fail "tsc -p tsconfig.must-fail.json exited $status, not 1 (did it run?)"; }
+expected="must-fail.ts(2,10): error TS2305: Module '\"merlai-cdk8s\"' has no exported member 'invalidProp'.
+must-fail.ts(3,32): error TS2307: Cannot find module 'merlai-cdk8s/build/lib/errors' or its corresponding type declarations."
+[ "$(grep 'error TS' "$WORK/must-fail.log")" = "$expected" ] ||
+  { cat "$WORK/must-fail.log"; fail "must-fail.ts: expected exactly TS2305 for invalidProp and TS2307 for the deep import"; }
+# Our .d.ts under exactOptionalPropertyTypes without skipLibCheck. cdk8s-plus-28's own .d.ts fail
+# (TS2420): tolerated, but only with proof that tsc ran and read ours (--listFiles names it).
+status=0
+tsc7 -p tsconfig.libcheck.json --listFiles > "$WORK/libcheck.log" 2>&1 || status=$?
+grep -q 'merlai-cdk8s/build/lib/index\.d\.ts$' "$WORK/libcheck.log" ||
+  { cat "$WORK/libcheck.log"; fail "tsc -p tsconfig.libcheck.json (exit $status) never read merlai-cdk8s's .d.ts"; }
+if [ "$status" -ne 0 ]; then
+  if ! { [ "$status" -eq 1 ] && grep -q 'error TS[0-9]' "$WORK/libcheck.log"; }; then
+    cat "$WORK/libcheck.log"
+    fail "tsc -p tsconfig.libcheck.json exited $status without a diagnostic"
+  fi
+  if grep 'error TS[0-9]' "$WORK/libcheck.log" | grep -E "merlai-cdk8s/|^src/"; then
+    fail "errors in merlai-cdk8s's .d.ts or the app"
+  fi
+  grep -q 'cdk8s-plus-28/.*error TS' "$WORK/libcheck.log" ||
+    { cat "$WORK/libcheck.log"; fail "tsc -p tsconfig.libcheck.json failed, but not on the known cdk8s-plus-28 errors"; }
+else
+  echo "(cdk8s-plus-28's .d.ts now compile: skipLibCheck could go)"
 fi
-grep -q "TS2305.*invalidProp" "$WORK/must-fail.log" || { cat "$WORK/must-fail.log"; fail "expected TS2305 for invalidProp"; }
-grep -q "TS2307.*build/lib/errors" "$WORK/must-fail.log" || { cat "$WORK/must-fail.log"; fail "expected TS2307 for the deep import"; }
-# Our .d.ts under exactOptionalPropertyTypes without skipLibCheck (cdk8s-plus-28's own fail: ignored).
-(cd "$WORK/ts7-strict" && npx tsc -p tsconfig.libcheck.json > "$WORK/libcheck.log" 2>&1) || true
-if grep -E "merlai-cdk8s/|^src/" "$WORK/libcheck.log"; then fail "errors in merlai-cdk8s's .d.ts or the app"; fi
-grep -q "cdk8s-plus-28" "$WORK/libcheck.log" || echo "(cdk8s-plus-28's .d.ts now compile: skipLibCheck could go)"
 
 step "consumers: all passed"

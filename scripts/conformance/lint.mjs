@@ -3,9 +3,12 @@
 // (tool, check, object Kind/name, level), applies conformance/exemptions.yaml, prints the
 // findings that are not exempted and a summary table, and exits 1 when any remains.
 //
-// Usage: node lint.mjs --raw DIR --exemptions FILE [--markdown OUT.md] LEVEL_FILE...
+// Usage: node lint.mjs --raw DIR --exemptions FILE [--markdown OUT.md] [--require TOOL,...] LEVEL_FILE...
 // DIR holds, per tool and level, <tool>__<level>.json (the tool's JSON output) and
 // <tool>__<level>.status: a first line `ok`, `unavailable` or `error`, then details.
+// --require names the gate's linters: each must have run (`ok`) on every level, or the step fails.
+// A linter not required that did not run is a note (run.sh requires kube-score and checkov under
+// CI; kube-linter and Polaris are optional extras, refused by this environment's Go module proxy).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,10 +225,21 @@ function main(argv) {
     if (a === '--raw') args.raw = argv[++i];
     else if (a === '--exemptions') args.exemptions = argv[++i];
     else if (a === '--markdown') args.markdown = argv[++i];
+    else if (a === '--require') args.require = (argv[++i] ?? '').split(',').filter(Boolean);
     else args.files.push(a);
   }
+  const usage =
+    'usage: lint.mjs --raw DIR --exemptions FILE [--markdown OUT.md] [--require TOOL,...] LEVEL_FILE...';
   if (!args.raw || !args.exemptions || args.files.length === 0) {
-    console.error('usage: lint.mjs --raw DIR --exemptions FILE [--markdown OUT.md] LEVEL_FILE...');
+    console.error(usage);
+    return 2;
+  }
+  const required = args.require ?? [];
+  const unknown = required.filter((t) => !TOOLS.includes(t));
+  if (unknown.length) {
+    console.error(
+      `conformance: --require names unknown linter(s) ${unknown.join(', ')}; expected ${TOOLS.join(', ')}\n${usage}`,
+    );
     return 2;
   }
   let exemptions;
@@ -262,13 +276,14 @@ function main(argv) {
   const rows = [['tool', ...levels]];
   const md = [`| tool | ${levels.join(' | ')} |`, `| --- | ${levels.map(() => '---').join(' | ')} |`];
   let errors = 0;
-  let blocked = 0;
+  const missing = []; // required linters that did not run on some level
   for (const tool of TOOLS) {
+    const gate = required.includes(tool);
     const cells = levels.map((level) => {
       const st = status[tool][level];
       if (st.state === 'unavailable') {
-        blocked++;
-        return 'not run (unavailable)';
+        if (gate && !missing.includes(tool)) missing.push(tool);
+        return gate ? 'NOT RUN (required)' : 'not run (optional)';
       }
       if (st.state !== 'ok') {
         errors++;
@@ -288,25 +303,23 @@ function main(argv) {
       if (st.state === 'error') console.log(`ERROR ${tool} on ${level}: ${st.detail}`);
     }
     const un = levels.map((l) => status[tool][l]).find((s) => s.state === 'unavailable');
-    if (un) console.log(`NOT RUN ${tool}: ${un.detail}`);
+    if (un)
+      console.log(`NOT RUN ${tool}${required.includes(tool) ? ' (required)' : ' (optional)'}: ${un.detail}`);
   }
   if (args.markdown) writeFileSync(args.markdown, `${md.join('\n')}\n`);
 
-  if (open.length || errors) {
-    console.log(
-      `\nconformance linters: FAIL (${open.length} finding(s) not exempted, ${errors} tool error(s))`,
-    );
+  if (open.length || errors || missing.length) {
+    const why = [
+      `${open.length} finding(s) not exempted`,
+      `${errors} tool error(s)`,
+      ...(missing.length ? [`required linter(s) not run: ${missing.join(', ')}`] : []),
+    ];
+    console.log(`\nconformance linters: FAIL (${why.join(', ')})`);
     return 1;
   }
-  const strict = process.env.MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS === '1';
-  if (blocked && strict) {
-    console.log(
-      '\nconformance linters: FAIL (a linter could not be installed and MERLAI_CONFORMANCE_REQUIRE_ALL_TOOLS=1)',
-    );
-    return 1;
-  }
+  const ranAll = TOOLS.filter((t) => levels.every((l) => status[t][l].state === 'ok'));
   console.log(
-    `\nconformance linters: PASS (${findings.length - open.length} exempted finding(s)${blocked ? '; some linters NOT RUN, see above' : ''})`,
+    `\nconformance linters: PASS (ran: ${ranAll.join(', ') || 'none'}; ${findings.length - open.length} exempted finding(s))`,
   );
   return 0;
 }
