@@ -43,7 +43,8 @@ level_cell() { # tool level -> the table cell of that tool and level
 }
 
 rc=0
-MERLAI_CONFORMANCE_OUT="$out/report" bash "$here/run.sh" \
+# The admission-policy check does not depend on the fixtures: run.sh proved it already.
+MERLAI_CONFORMANCE_ADMISSION=0 MERLAI_CONFORMANCE_OUT="$out/report" bash "$here/run.sh" \
   "$fixtures/broken-rejected.k8s.yaml" "$fixtures/broken-warned.k8s.yaml" "$fixtures/hardened.k8s.yaml" \
   >"$out/run.log" 2>&1 || rc=$?
 sed 's/^/    | /' "$out/run.log"
