@@ -102,6 +102,7 @@ secure_port="$(free_port)"
   --authorization-mode=Node,RBAC \
   --allow-privileged=true \
   --enable-priority-and-fairness=false \
+  --endpoint-reconciler-type=none \
   >"$tmp/apiserver.log" 2>&1 &
 apiserver_pid=$!
 

@@ -59,9 +59,12 @@ if (!hpa || !pdbs.some((p) => p.name === 'merlai-api'))
 
 const policiesApp = new App();
 const policiesChart = new Chart(policiesApp, 'policies');
+// MERLAI_ADMISSION_FIXTURE=weak-floor installs a floor of 1: the check must then fail.
+const weak = process.env.MERLAI_ADMISSION_FIXTURE === 'weak-floor';
 new MerlaiAdmissionPolicies(policiesChart, 'level3', {
   level: AvailabilityLevel.PRODUCTION,
   namespace: ns,
+  ...(weak ? { minReplicas: 1 } : {}),
   autoscalerName: hpa.metadata.name,
   disruptionBudgets: pdbs,
 });
@@ -84,25 +87,24 @@ must('applying Level 3', [
 // namespace guard refuses that once the policies are in).
 must('unlabelling', ['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce-']);
 must('namespace merlai-pinned', ['create', 'namespace', 'merlai-pinned']);
+// Pods need their service account; no controller manager makes `default` here.
+for (const n of [ns, 'merlai-pinned']) k(['-n', n, 'create', 'serviceaccount', 'default']);
 must('applying the policies', ['apply', '-f', path.join(tmp, 'policies.yaml')]);
-// The API server type-checks each policy's CEL against the schemas: no warning is acceptable.
-for (let i = 0; i < 60; i++) {
-  const st = JSON.parse(must('reading the policies', ['get', 'validatingadmissionpolicies', '-o', 'json']));
-  const pending = st.items.filter((p: any) => p.status?.observedGeneration !== p.metadata.generation);
-  if (pending.length === 0) {
-    const warnings = st.items.flatMap((p: any) =>
-      (p.status?.typeChecking?.expressionWarnings ?? []).map(
-        (w: any) => `${p.metadata.name}: ${w.fieldRef}: ${w.warning}`,
-      ),
-    );
-    console.log(
-      `ADMISSION type-checking ${warnings.length ? 'FAIL' : 'PASS'}: ${st.items.length} policies, ${warnings.length} warnings${warnings.length ? `\n  ${warnings.join('\n  ')}` : ''}`,
-    );
-    if (warnings.length) failures++;
-    break;
-  }
-  spawnSync('sleep', ['1']);
-}
+// Type-checking of the policies' CEL against the schemas: the status controller that reports it
+// runs in kube-controller-manager, which this API-server-only gate does not start; where a status
+// is there (a full cluster), any warning fails.
+const policies = JSON.parse(
+  must('reading the policies', ['get', 'validatingadmissionpolicies', '-o', 'json']),
+);
+const warnings = policies.items.flatMap((p: any) =>
+  (p.status?.typeChecking?.expressionWarnings ?? []).map(
+    (w: any) => `${p.metadata.name}: ${w.fieldRef}: ${w.warning}`,
+  ),
+);
+if (warnings.length) failures++;
+console.log(
+  `ADMISSION ${policies.items.length} policies installed; type-checking warnings: ${warnings.length}${warnings.length ? `\n  ${warnings.join('\n  ')}` : ''}`,
+);
 spawnSync('sleep', ['2']); // the policies reach the admission chain through an informer
 
 const floor = LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].autoscaling?.minReplicas;
