@@ -1,13 +1,18 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import type { MerlaiApi } from './api';
-import type { MerlaiDatastores } from './datastores';
-import { invalidProp, requireDnsLabel } from './errors';
-import { selectorLabels } from './labels';
-import { BURN_RATE_ALERTS, type MerlaiObservability, SLI_WINDOWS, type Slo } from './observability';
-import { POSTGRES_NAME } from './postgres';
-import { REDIS_NAME } from './redis';
-import { requestRate, sliMatchers } from './sli';
+import type { MerlaiApi } from './api/api';
+import { invalidProp, requireDnsLabel } from './core/errors';
+import { selectorLabels } from './core/labels';
+import type { MerlaiDatastores } from './datastores/datastores';
+import { POSTGRES_NAME } from './datastores/postgres/postgres';
+import { REDIS_NAME } from './datastores/redis/redis';
+import {
+  BURN_RATE_ALERTS,
+  type MerlaiObservability,
+  SLI_WINDOWS,
+  type Slo,
+} from './observability/observability';
+import { requestRate, sliMatchers } from './observability/sli';
 
 const TYPE = 'MerlaiDashboard';
 

@@ -1,5 +1,25 @@
-export * from './api';
-export { type ComposeBuild, type ComposeOptions, type ComposeOutput, composeFromChart } from './compose';
+export * from './api/api';
+export {
+  type ApiModelOptions,
+  DEFAULT_MODEL,
+  HF_HOME,
+  MODELS_MOUNT,
+  ModelMode,
+  type ResolvedModel,
+} from './api/model';
+export * from './api/shutdown';
+export * from './api/strategy';
+export * from './charts/level-chart';
+export {
+  type ComposeBuild,
+  type ComposeOptions,
+  type ComposeOutput,
+  composeFromChart,
+} from './compose/compose';
+export { MerlaiPropError } from './core/errors';
+export * from './core/image';
+export * from './core/levels';
+export { parseQuantity } from './core/validation';
 export {
   type DashboardPanel,
   type DashboardQuery,
@@ -10,27 +30,18 @@ export {
   type MerlaiDashboardOptions,
   type MerlaiDashboardProps,
 } from './dashboard';
-export * from './datastores';
-export * from './endpoints';
-export { MerlaiPropError } from './errors';
-export * from './image';
-export * from './level-chart';
-export * from './levels';
-export * from './logging';
-export {
-  type ApiModelOptions,
-  DEFAULT_MODEL,
-  HF_HOME,
-  MODELS_MOUNT,
-  ModelMode,
-  type ResolvedModel,
-} from './model';
+export * from './datastores/datastores';
+export * from './datastores/endpoints';
 export type {
   BackupObjectStore,
   ObjectStoreCa,
   ResolvedObjectStore,
   ResolvedObjectStoreCa,
-} from './object-store';
+} from './datastores/postgres/object-store';
+export * from './datastores/postgres/postgres';
+export * from './datastores/postgres/postgres-backup';
+export * from './datastores/redis/redis';
+export * from './logging/logging';
 export {
   BURN_RATE_ALERTS,
   type BurnRateAlert,
@@ -41,14 +52,8 @@ export {
   type MerlaiObservabilityProps,
   POSTGRES_REPLICATION_LAG_SECONDS,
   SLI_WINDOWS,
-} from './observability';
-export * from './postgres';
-export * from './postgres-backup';
-export { parseQuantity } from './quantity';
-export * from './redis';
-export { DEFAULT_RUNBOOK_BASE_URL } from './runbooks';
-export * from './security';
-export * from './shutdown';
+} from './observability/observability';
+export { DEFAULT_RUNBOOK_BASE_URL } from './observability/runbooks';
 export {
   DEFAULT_INGRESS_NAMESPACE_LABEL,
   DEFAULT_INGRESS_NGINX_CLASSES,
@@ -57,6 +62,6 @@ export {
   requestRate,
   type SliScope,
   slowRatio,
-} from './sli';
+} from './observability/sli';
+export * from './security/security';
 export * from './statics';
-export * from './strategy';

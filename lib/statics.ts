@@ -1,25 +1,18 @@
 import type { Chart } from 'cdk8s';
-import { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api';
-import { type ComposeOptions, type ComposeOutput, composeFromChart } from './compose';
-import { GRAFANA_DASHBOARD_LABELS, GRAFANA_SCHEMA_VERSION } from './dashboard';
-import { FLOATING_TAGS, type ImageReference, isPinned, parseImage } from './image';
-import { POD_SECURITY_VERSION, podSecurityLabels } from './level-chart';
+import { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api/api';
+import { DEFAULT_MODEL, HF_HOME, MODELS_MOUNT } from './api/model';
+import { POD_SECURITY_VERSION, podSecurityLabels } from './charts/level-chart';
+import { type ComposeOptions, type ComposeOutput, composeFromChart } from './compose/compose';
+import { FLOATING_TAGS, type ImageReference, isPinned, parseImage } from './core/image';
 import {
   type AvailabilityLevel,
   LEVEL_PROFILES,
   type LevelProfile,
   levelProfile,
   monthlyErrorBudgetMinutes,
-} from './levels';
-import { GUIDE_LOG_CONFIG } from './logging';
-import { DEFAULT_MODEL, HF_HOME, MODELS_MOUNT } from './model';
-import {
-  BURN_RATE_ALERTS,
-  type BurnRateAlert,
-  DEFAULT_PROMETHEUS_SELECTOR_LABELS,
-  POSTGRES_REPLICATION_LAG_SECONDS,
-  SLI_WINDOWS,
-} from './observability';
+} from './core/levels';
+import { parseQuantity } from './core/validation';
+import { GRAFANA_DASHBOARD_LABELS, GRAFANA_SCHEMA_VERSION } from './dashboard';
 import {
   BARMAN_CLOUD_PLUGIN,
   CNPG_METRICS_PORT,
@@ -31,7 +24,7 @@ import {
   POSTGRES_OBJECT_STORE_NAME,
   POSTGRES_PORT,
   POSTGRES_URI_KEY,
-} from './postgres';
+} from './datastores/postgres/postgres';
 import {
   BACKUP_CLAIM,
   BACKUP_MOUNT,
@@ -40,8 +33,7 @@ import {
   RESTORE_DOWNLOAD_DIR,
   RESTORE_NAME,
   UPLOAD_IMAGE,
-} from './postgres-backup';
-import { parseQuantity } from './quantity';
+} from './datastores/postgres/postgres-backup';
 import {
   OPSTREE_REDIS_IMAGE,
   OPSTREE_SENTINEL_IMAGE,
@@ -55,14 +47,16 @@ import {
   REDIS_REPLICA_BUFFER_SHARE,
   redisCacheConfig,
   SENTINEL_PORT,
-} from './redis';
-import { DEFAULT_RUNBOOK_BASE_URL } from './runbooks';
+} from './datastores/redis/redis';
+import { GUIDE_LOG_CONFIG } from './logging/logging';
 import {
-  DEFAULT_KUBERNETES_API_SERVER,
-  KUBERNETES_API_SERVER_PORTS,
-  type KubernetesApiServer,
-  NODE_LOCAL_DNS_CIDR,
-} from './security';
+  BURN_RATE_ALERTS,
+  type BurnRateAlert,
+  DEFAULT_PROMETHEUS_SELECTOR_LABELS,
+  POSTGRES_REPLICATION_LAG_SECONDS,
+  SLI_WINDOWS,
+} from './observability/observability';
+import { DEFAULT_RUNBOOK_BASE_URL } from './observability/runbooks';
 import {
   DEFAULT_INGRESS_NAMESPACE_LABEL,
   DEFAULT_INGRESS_NGINX_CLASSES,
@@ -71,7 +65,13 @@ import {
   requestRate,
   type SliScope,
   slowRatio,
-} from './sli';
+} from './observability/sli';
+import {
+  DEFAULT_KUBERNETES_API_SERVER,
+  KUBERNETES_API_SERVER_PORTS,
+  type KubernetesApiServer,
+  NODE_LOCAL_DNS_CIDR,
+} from './security/security';
 
 /*
  * The module-level constants and functions, as static members of classes: jsii (the Python, Java,

@@ -1,10 +1,10 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { API_CONTAINER_PORT, ApiServiceType, type MerlaiApi } from './api';
-import { parseCidr, requireCidr, requirePort } from './container-support';
-import type { DatastoreEndpoint, DatastoreEndpoints, ObjectStoreAddress } from './endpoints';
-import { invalidProp, requireDnsLabel } from './errors';
+import { API_CONTAINER_PORT, ApiServiceType, type MerlaiApi } from '../api/api';
+import { parseCidr, requireCidr, requirePort } from '../core/containers';
+import { invalidProp, requireDnsLabel } from '../core/errors';
+import type { DatastoreEndpoint, DatastoreEndpoints, ObjectStoreAddress } from '../datastores/endpoints';
 import {
   cidrPeer,
   labelProblem,

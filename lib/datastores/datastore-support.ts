@@ -1,8 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { isIpv4, requireCidr, requireDnsSubdomain, requirePort, requireSecretKey } from './container-support';
+import { isIpv4, requireCidr, requireDnsSubdomain, requirePort, requireSecretKey } from '../core/containers';
+import { invalidProp } from '../core/errors';
 import type { DatastoreEndpoint } from './endpoints';
-import { invalidProp } from './errors';
 
 /** The password of Level 1's development Secrets: committed in plain text on purpose, never secret. */
 export const DEVELOPMENT_PASSWORD = 'merlai-dev-password-not-secret';

@@ -1,11 +1,11 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { k8s } from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
-import type { ApiResourceOverrides } from './api';
+import type { ApiResourceOverrides } from '../api/api';
 import { invalidProp, requireInteger } from './errors';
 import { isPinned, parseImage } from './image';
 import type { ResourceProfile } from './levels';
-import { parseQuantity } from './quantity';
+import { parseQuantity } from './validation';
 
 /** A Kubernetes quantity. */
 export function quantity(value: string): k8s.Quantity {

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { type ApiResourceOverrides, EnvValue } from './api';
+import { type ApiResourceOverrides, EnvValue } from '../../api/api';
 import {
   quantity,
   requireAtLeast,
@@ -11,24 +11,24 @@ import {
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-} from './container-support';
-import {
-  DEVELOPMENT_PASSWORD,
-  developmentSecret,
-  externalDatastore,
-  rejectWithExternal,
-} from './datastore-support';
-import type { DatastoreEndpoint } from './endpoints';
-import { invalidProp, requireDnsLabel } from './errors';
-import { selectorLabels } from './labels';
+} from '../../core/containers';
+import { invalidProp, requireDnsLabel } from '../../core/errors';
+import { selectorLabels } from '../../core/labels';
 import {
   type AvailabilityLevel,
   type LevelProfile,
   levelProfile,
   RedisMode,
   type ResourceProfile,
-} from './levels';
-import { parseQuantity } from './quantity';
+} from '../../core/levels';
+import { parseQuantity } from '../../core/validation';
+import {
+  DEVELOPMENT_PASSWORD,
+  developmentSecret,
+  externalDatastore,
+  rejectWithExternal,
+} from '../datastore-support';
+import type { DatastoreEndpoint } from '../endpoints';
 
 const TYPE = 'MerlaiRedis';
 
@@ -74,8 +74,8 @@ const EXPORTER_RESOURCES: ResourceProfile = {
   memoryLimit: '64Mi',
 };
 
-type RedisReplicationModule = typeof import('../imports/redisreplication-redis.redis.opstreelabs.in');
-type PodMonitorModule = typeof import('../imports/podmonitor-monitoring.coreos.com');
+type RedisReplicationModule = typeof import('../../../imports/redisreplication-redis.redis.opstreelabs.in');
+type PodMonitorModule = typeof import('../../../imports/podmonitor-monitoring.coreos.com');
 
 /** An environment variable a Redis client needs. */
 export interface RedisClientVariable {
@@ -451,7 +451,7 @@ export class MerlaiRedis extends Construct {
       // The opstree image includes this key of `redisConfig.additionalRedisConfig` last.
       data: { 'redis-additional.conf': o.config.cache },
     });
-    const rr: RedisReplicationModule = require('../imports/redisreplication-redis.redis.opstreelabs.in');
+    const rr: RedisReplicationModule = require('../../../imports/redisreplication-redis.redis.opstreelabs.in');
     const podSecurityContext = restrictedPodSecurityContext(OPSTREE_UID);
     // The opstree entrypoint writes /etc/redis/redis.conf at start, so its root filesystem stays
     // writable; everything else Pod Security "restricted" asks for is set.
@@ -518,7 +518,7 @@ export class MerlaiRedis extends Construct {
       },
     });
 
-    const monitoring: PodMonitorModule = require('../imports/podmonitor-monitoring.coreos.com');
+    const monitoring: PodMonitorModule = require('../../../imports/podmonitor-monitoring.coreos.com');
     new monitoring.PodMonitor(this, 'pod-monitor', {
       metadata: { name: REDIS_NAME, labels },
       spec: {

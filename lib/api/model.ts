@@ -1,14 +1,14 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import type { ApiResourceOverrides } from './api';
 import {
   quantity as q,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-} from './container-support';
-import { invalidProp } from './errors';
-import type { ResourceProfile } from './levels';
-import { parseQuantity } from './quantity';
+} from '../core/containers';
+import { invalidProp } from '../core/errors';
+import type { ResourceProfile } from '../core/levels';
+import { parseQuantity } from '../core/validation';
+import type { ApiResourceOverrides } from './api';
 
 /**
  * How the API runs Merlai's AI model. Merlai's default model (`microsoft/DialoGPT-medium`, loaded

@@ -1,5 +1,5 @@
 import type { Chart } from 'cdk8s';
-import { parseQuantity } from './quantity';
+import { parseQuantity } from '../core/validation';
 
 /** Options of the Compose rendering of a chart. */
 export interface ComposeOptions {

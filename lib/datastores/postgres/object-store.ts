@@ -5,8 +5,8 @@ import {
   requireDnsSubdomain,
   requirePort,
   requireSecretKey,
-} from './container-support';
-import { invalidProp } from './errors';
+} from '../../core/containers';
+import { invalidProp } from '../../core/errors';
 
 /** The CA bundle of an object store, checked: its Secret and key. */
 export interface ResolvedObjectStoreCa {

@@ -1,13 +1,17 @@
 import { Construct } from 'constructs';
-import { EnvValue, type MerlaiApi } from './api';
+import { EnvValue, type MerlaiApi } from '../api/api';
+import { invalidProp, requireDnsLabel } from '../core/errors';
+import { type AvailabilityLevel, levelProfile } from '../core/levels';
+import { guardUniqueNames } from '../core/unique-names';
 import type { DatastoreEndpoints } from './endpoints';
-import { invalidProp, requireDnsLabel } from './errors';
-import { type AvailabilityLevel, levelProfile } from './levels';
-import { type BackupObjectStore, type ResolvedObjectStore, resolveObjectStore } from './object-store';
-import { MerlaiPostgres, type PostgresOptions } from './postgres';
-import { MerlaiPostgresBackup, type PostgresBackupOptions } from './postgres-backup';
-import { MerlaiRedis, type RedisOptions } from './redis';
-import { guardUniqueNames } from './unique-names';
+import {
+  type BackupObjectStore,
+  type ResolvedObjectStore,
+  resolveObjectStore,
+} from './postgres/object-store';
+import { MerlaiPostgres, type PostgresOptions } from './postgres/postgres';
+import { MerlaiPostgresBackup, type PostgresBackupOptions } from './postgres/postgres-backup';
+import { MerlaiRedis, type RedisOptions } from './redis/redis';
 
 const TYPE = 'MerlaiDatastores';
 

@@ -1,8 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { API_CONTAINER_PORT, EnvValue, type MerlaiApi } from './api';
-import { invalidProp, requireDnsLabel } from './errors';
-import { selectorLabels } from './labels';
+import { API_CONTAINER_PORT, EnvValue, type MerlaiApi } from '../api/api';
+import { invalidProp, requireDnsLabel } from '../core/errors';
+import { selectorLabels } from '../core/labels';
 
 const TYPE = 'MerlaiLogging';
 

@@ -6,11 +6,11 @@
 import { type ApiObject, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
-import type * as analysisBindings from '../imports/argo-analysis-argoproj.io';
-import type * as rolloutBindings from '../imports/argo-rollout-argoproj.io';
-import { invalidProp, requireInteger } from './errors';
-import type { LevelProfile } from './levels';
-import { DEFAULT_INGRESS_NAMESPACE_LABEL, errorRatioOrZero, type SliScope } from './sli';
+import type * as analysisBindings from '../../imports/argo-analysis-argoproj.io';
+import type * as rolloutBindings from '../../imports/argo-rollout-argoproj.io';
+import { invalidProp, requireInteger } from '../core/errors';
+import type { LevelProfile } from '../core/levels';
+import { DEFAULT_INGRESS_NAMESPACE_LABEL, errorRatioOrZero, type SliScope } from '../observability/sli';
 import { type BlueGreenOptions, type CanaryOptions, CanaryStep, type DeploymentStrategy } from './strategy';
 
 const API_TYPE = 'MerlaiApi';
@@ -74,7 +74,7 @@ export class ApiRollout extends Construct {
     super(scope, id);
     // Errors name the API's path and its `strategy` prop, as the user wrote them.
     const api = scope;
-    const argo = require('../imports/argo-rollout-argoproj.io') as typeof rolloutBindings;
+    const argo = require('../../imports/argo-rollout-argoproj.io') as typeof rolloutBindings;
     const labels = { ...props.selectorLabels };
     const blueGreen = props.strategy.blueGreenOptions;
     const canary = props.strategy.canaryOptions;
@@ -152,7 +152,7 @@ export class ApiRollout extends Construct {
   }
 
   private createAnalysisTemplate(api: IConstruct, o: CanaryOptions, props: ApiRolloutProps): ApiObject {
-    const analysis = require('../imports/argo-analysis-argoproj.io') as typeof analysisBindings;
+    const analysis = require('../../imports/argo-analysis-argoproj.io') as typeof analysisBindings;
     const address = o.prometheusAddress ?? DEFAULT_PROMETHEUS_ADDRESS;
     if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(address)) {
       invalidProp(

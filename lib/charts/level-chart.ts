@@ -1,16 +1,20 @@
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { MerlaiApi, type MerlaiApiOptions } from './api';
-import { MerlaiDashboard, type MerlaiDashboardOptions } from './dashboard';
-import { MerlaiDatastores, type MerlaiDatastoresOptions } from './datastores';
-import { invalidProp, requireDnsLabel } from './errors';
-import { chartLabels } from './labels';
-import { AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
-import { MerlaiLogging, type MerlaiLoggingOptions } from './logging';
-import { MerlaiObservability, type MerlaiObservabilityOptions } from './observability';
-import { BACKUP_NAME } from './postgres-backup';
-import { DEFAULT_KUBERNETES_API_SERVER, MerlaiSecurity, type MerlaiSecurityOptions } from './security';
+import { MerlaiApi, type MerlaiApiOptions } from '../api/api';
+import { invalidProp, requireDnsLabel } from '../core/errors';
+import { chartLabels } from '../core/labels';
+import { AvailabilityLevel, type LevelProfile, levelProfile } from '../core/levels';
+import { MerlaiDashboard, type MerlaiDashboardOptions } from '../dashboard';
+import { MerlaiDatastores, type MerlaiDatastoresOptions } from '../datastores/datastores';
+import { BACKUP_NAME } from '../datastores/postgres/postgres-backup';
+import { MerlaiLogging, type MerlaiLoggingOptions } from '../logging/logging';
+import { MerlaiObservability, type MerlaiObservabilityOptions } from '../observability/observability';
+import {
+  DEFAULT_KUBERNETES_API_SERVER,
+  MerlaiSecurity,
+  type MerlaiSecurityOptions,
+} from '../security/security';
 
 /** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
 export const POD_SECURITY_VERSION = 'v1.28';

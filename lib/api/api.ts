@@ -9,17 +9,19 @@ import {
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-} from './container-support';
-import { invalidProp, requireDnsLabel, requireInteger } from './errors';
-import { isPinned, parseImage } from './image';
-import { selectorLabels } from './labels';
+} from '../core/containers';
+import { invalidProp, requireDnsLabel, requireInteger } from '../core/errors';
+import { isPinned, parseImage } from '../core/image';
+import { selectorLabels } from '../core/labels';
 import {
   type AutoscalingProfile,
   type AvailabilityLevel,
   type LevelProfile,
   levelProfile,
   type ProbeTimings,
-} from './levels';
+} from '../core/levels';
+import { guardUniqueNames } from '../core/unique-names';
+import { parseQuantity } from '../core/validation';
 import {
   type ApiModelOptions,
   createModelFetch,
@@ -30,11 +32,9 @@ import {
   type ResolvedModel,
   resolveModel,
 } from './model';
-import { parseQuantity } from './quantity';
 import type * as rolloutModule from './rollout';
 import { PreStopPause, PreStopPauseType } from './shutdown';
 import { DeploymentStrategy, type RollingUpdateOptions } from './strategy';
-import { guardUniqueNames } from './unique-names';
 
 const TYPE = 'MerlaiApi';
 

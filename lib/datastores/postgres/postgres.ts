@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import type { ApiResourceOverrides } from './api';
+import type { ApiResourceOverrides } from '../../api/api';
 import {
   quantity,
   requireAtLeast,
@@ -11,17 +11,17 @@ import {
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-} from './container-support';
+} from '../../core/containers';
+import { invalidProp, requireDnsLabel } from '../../core/errors';
+import { selectorLabels } from '../../core/labels';
+import { type AvailabilityLevel, type LevelProfile, levelProfile } from '../../core/levels';
 import {
   DEVELOPMENT_PASSWORD,
   developmentSecret,
   externalDatastore,
   rejectWithExternal,
-} from './datastore-support';
-import type { DatastoreEndpoint } from './endpoints';
-import { invalidProp, requireDnsLabel } from './errors';
-import { selectorLabels } from './labels';
-import { type AvailabilityLevel, type LevelProfile, levelProfile } from './levels';
+} from '../datastore-support';
+import type { DatastoreEndpoint } from '../endpoints';
 import type { ResolvedObjectStore } from './object-store';
 
 const TYPE = 'MerlaiPostgres';
@@ -48,10 +48,10 @@ export const POSTGRES_OBJECT_STORE_NAME = 'merlai-postgres-object-store';
 const PGDATA_MOUNT = '/var/lib/postgresql/data';
 const CREDENTIALS_MOUNT = '/etc/merlai-postgres';
 
-type CnpgCluster = typeof import('../imports/postgresql.cnpg.io');
-type CnpgScheduledBackup = typeof import('../imports/scheduledbackup-postgresql.cnpg.io');
-type BarmanObjectStore = typeof import('../imports/objectstore-barmancloud.cnpg.io');
-type PodMonitorModule = typeof import('../imports/podmonitor-monitoring.coreos.com');
+type CnpgCluster = typeof import('../../../imports/postgresql.cnpg.io');
+type CnpgScheduledBackup = typeof import('../../../imports/scheduledbackup-postgresql.cnpg.io');
+type BarmanObjectStore = typeof import('../../../imports/objectstore-barmancloud.cnpg.io');
+type PodMonitorModule = typeof import('../../../imports/podmonitor-monitoring.coreos.com');
 
 /** Where a PostgreSQL client finds its connection: a key of a Secret holding a `postgresql://` URI. */
 export interface PostgresConnection {
@@ -424,7 +424,7 @@ export class MerlaiPostgres extends Construct {
       objectStore?: ResolvedObjectStore;
     },
   ): void {
-    const cnpg: CnpgCluster = require('../imports/postgresql.cnpg.io');
+    const cnpg: CnpgCluster = require('../../../imports/postgresql.cnpg.io');
     const store = o.objectStore;
     if (store) this.objectStore(profile, store);
     const plugins = store
@@ -487,7 +487,7 @@ export class MerlaiPostgres extends Construct {
       },
     });
 
-    const monitoring: PodMonitorModule = require('../imports/podmonitor-monitoring.coreos.com');
+    const monitoring: PodMonitorModule = require('../../../imports/podmonitor-monitoring.coreos.com');
     new monitoring.PodMonitor(this, 'pod-monitor', {
       metadata: { name: POSTGRES_NAME },
       spec: {
@@ -507,7 +507,7 @@ export class MerlaiPostgres extends Construct {
           "expected a 6-field cron expression with seconds first, e.g. '0 0 3 * * *' (CloudNativePG's format)",
         );
       }
-      const backups: CnpgScheduledBackup = require('../imports/scheduledbackup-postgresql.cnpg.io');
+      const backups: CnpgScheduledBackup = require('../../../imports/scheduledbackup-postgresql.cnpg.io');
       new backups.ScheduledBackup(this, 'scheduled-backup', {
         metadata: { name: POSTGRES_NAME },
         spec: {
@@ -527,7 +527,7 @@ export class MerlaiPostgres extends Construct {
    * with which credentials and CA, compressed, and kept for the level's retention.
    */
   private objectStore(profile: LevelProfile, store: ResolvedObjectStore): void {
-    const barman: BarmanObjectStore = require('../imports/objectstore-barmancloud.cnpg.io');
+    const barman: BarmanObjectStore = require('../../../imports/objectstore-barmancloud.cnpg.io');
     new barman.ObjectStore(this, 'object-store', {
       metadata: { name: POSTGRES_OBJECT_STORE_NAME },
       spec: {

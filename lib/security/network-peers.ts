@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
-import { DNS1123_SUBDOMAIN } from './container-support';
+import { DNS1123_SUBDOMAIN } from '../core/containers';
 
 /**
  * Small builders for NetworkPolicy peers and ports, shared by `MerlaiSecurity`'s policies.

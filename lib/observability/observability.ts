@@ -1,12 +1,12 @@
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import type * as promRule from '../imports/prometheus-rule-monitoring.coreos.com';
-import type * as serviceMonitor from '../imports/service-monitor-monitoring.coreos.com';
-import type { MerlaiApi } from './api';
-import type { MerlaiDatastores } from './datastores';
-import { invalidProp, requireDnsLabel } from './errors';
-import { selectorLabels } from './labels';
-import { monthlyErrorBudgetMinutes } from './levels';
+import type * as promRule from '../../imports/prometheus-rule-monitoring.coreos.com';
+import type * as serviceMonitor from '../../imports/service-monitor-monitoring.coreos.com';
+import type { MerlaiApi } from '../api/api';
+import { invalidProp, requireDnsLabel } from '../core/errors';
+import { selectorLabels } from '../core/labels';
+import { monthlyErrorBudgetMinutes } from '../core/levels';
+import type { MerlaiDatastores } from '../datastores/datastores';
 import { DEFAULT_RUNBOOK_BASE_URL, runbookUrl } from './runbooks';
 import {
   DEFAULT_INGRESS_NAMESPACE_LABEL,
@@ -26,10 +26,10 @@ const NO_DATA_FOR = '10m';
 
 // The generated bindings are heavy to load: only a level that monitors requires them.
 function promRuleBindings(): typeof promRule {
-  return require('../imports/prometheus-rule-monitoring.coreos.com');
+  return require('../../imports/prometheus-rule-monitoring.coreos.com');
 }
 function serviceMonitorBindings(): typeof serviceMonitor {
-  return require('../imports/service-monitor-monitoring.coreos.com');
+  return require('../../imports/service-monitor-monitoring.coreos.com');
 }
 
 /**

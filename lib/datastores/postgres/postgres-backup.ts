@@ -9,10 +9,10 @@ import {
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-} from './container-support';
-import { invalidProp, requireDnsLabel, requireInteger } from './errors';
-import { selectorLabels } from './labels';
-import { type AvailabilityLevel, levelProfile, type ResourceProfile } from './levels';
+} from '../../core/containers';
+import { invalidProp, requireDnsLabel, requireInteger } from '../../core/errors';
+import { selectorLabels } from '../../core/labels';
+import { type AvailabilityLevel, levelProfile, type ResourceProfile } from '../../core/levels';
 import type { ResolvedObjectStore } from './object-store';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, type PostgresConnection } from './postgres';
 
