@@ -1,8 +1,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { MerlaiApi } from './api/api';
-import { invalidProp, requireDnsLabel } from './core/errors';
+import { invalidProp } from './core/errors';
 import { selectorLabels } from './core/labels';
+import { requireDnsLabel } from './core/validation';
 import type { MerlaiDatastores } from './datastores/datastores';
 import { POSTGRES_NAME } from './datastores/postgres/postgres';
 import { REDIS_NAME } from './datastores/redis/redis';

@@ -2,15 +2,13 @@ import { type ApiObject, Duration, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  requireDnsSubdomain as checkDnsSubdomain,
   quantity as q,
-  requirePositiveQuantity,
   resolveResources,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../core/containers';
-import { invalidProp, requireDnsLabel, requireInteger } from '../core/errors';
+import { invalidProp } from '../core/errors';
 import { isPinned, parseImage } from '../core/image';
 import { selectorLabels } from '../core/labels';
 import {
@@ -21,7 +19,13 @@ import {
   type ProbeTimings,
 } from '../core/levels';
 import { guardUniqueNames } from '../core/unique-names';
-import { parseQuantity } from '../core/validation';
+import {
+  requireDnsSubdomain as checkDnsSubdomain,
+  parseQuantity,
+  requireDnsLabel,
+  requireInteger,
+  requirePositiveQuantity,
+} from '../core/validation';
 import {
   type ApiModelOptions,
   createModelFetch,

@@ -7,7 +7,7 @@ import {
 } from '../core/containers';
 import { invalidProp } from '../core/errors';
 import type { ResourceProfile } from '../core/levels';
-import { parseQuantity } from '../core/validation';
+import { parseCidr, parseQuantity } from '../core/validation';
 import type { ApiResourceOverrides } from './api';
 
 /**
@@ -133,7 +133,7 @@ export function resolveModel(scope: Construct, type: string, o: ApiModelOptions 
     );
   }
   for (const cidr of o?.egressCidrs ?? []) {
-    if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/.test(cidr)) {
+    if (parseCidr(cidr) === undefined) {
       invalidProp(scope, type, 'model.egressCidrs', cidr, "expected CIDRs such as '203.0.113.0/24'");
     }
   }

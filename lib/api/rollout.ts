@@ -8,8 +8,9 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
 import type * as analysisBindings from '../../imports/argo-analysis-argoproj.io';
 import type * as rolloutBindings from '../../imports/argo-rollout-argoproj.io';
-import { invalidProp, requireInteger } from '../core/errors';
+import { invalidProp } from '../core/errors';
 import type { LevelProfile } from '../core/levels';
+import { requireInteger } from '../core/validation';
 import { DEFAULT_INGRESS_NAMESPACE_LABEL, errorRatioOrZero, type SliScope } from '../observability/sli';
 import { type BlueGreenOptions, type CanaryOptions, CanaryStep, type DeploymentStrategy } from './strategy';
 

@@ -1,11 +1,13 @@
-import { isIPv4, isIPv6 } from 'node:net';
+/**
+ * Building blocks of the library's pod specs: quantities, Pod Security "restricted" security
+ * contexts, and a container's requests and limits (resolved from the level table and checked).
+ * Generates no objects itself.
+ */
 import { k8s } from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
-import type { ApiResourceOverrides } from '../api/api';
-import { invalidProp, requireInteger } from './errors';
-import { isPinned, parseImage } from './image';
+import { invalidProp } from './errors';
 import type { ResourceProfile } from './levels';
-import { parseQuantity } from './validation';
+import { parseQuantity, requirePositiveQuantity } from './validation';
 
 /** A Kubernetes quantity. */
 export function quantity(value: string): k8s.Quantity {
@@ -67,7 +69,7 @@ export function resolveResources(
   scope: IConstruct,
   constructType: string,
   prop: string,
-  overrides: ApiResourceOverrides | undefined,
+  overrides: Partial<ResourceProfile> | undefined,
   base: ResourceProfile,
 ): ResourceProfile {
   const merged: ResourceProfile = {
@@ -99,141 +101,4 @@ export function resolveResources(
     }
   }
   return merged;
-}
-
-/** Checks a positive Kubernetes quantity; returns its value in base units (bytes or cores). */
-export function requirePositiveQuantity(
-  scope: IConstruct,
-  constructType: string,
-  prop: string,
-  value: string,
-  example = "'10Gi'",
-): number {
-  const parsed = parseQuantity(value);
-  if (parsed === undefined || !(parsed > 0)) {
-    invalidProp(
-      scope,
-      constructType,
-      prop,
-      value,
-      `expected a positive Kubernetes quantity such as ${example}`,
-    );
-  }
-  return parsed;
-}
-
-/** Checks that an image reference names exactly one image: an explicit tag other than `latest`, or a digest. */
-export function requirePinnedImage(
-  scope: IConstruct,
-  constructType: string,
-  prop: string,
-  value: string,
-): string {
-  const ref = parseImage(value);
-  if (!ref || !isPinned(ref)) {
-    invalidProp(
-      scope,
-      constructType,
-      prop,
-      value,
-      "expected a pinned image: an explicit version tag (not 'latest') or a digest, e.g. 'postgres:15.20-bookworm'",
-    );
-  }
-  return value;
-}
-
-/** Checks an integer count against the level's floor. */
-export function requireAtLeast(
-  scope: IConstruct,
-  constructType: string,
-  prop: string,
-  value: number,
-  floor: number,
-  why: string,
-): number {
-  requireInteger(scope, constructType, prop, value, 1);
-  if (value < floor) invalidProp(scope, constructType, prop, value, `expected at least ${floor}: ${why}`);
-  return value;
-}
-
-/** A DNS-1123 subdomain (host names, Secret and StorageClass names, label-key prefixes). */
-export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Checks a DNS-1123 subdomain (host names, Secret and StorageClass names). */
-export function requireDnsSubdomain(
-  scope: IConstruct,
-  constructType: string,
-  prop: string,
-  value: string,
-): string {
-  if (typeof value !== 'string' || value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
-    invalidProp(
-      scope,
-      constructType,
-      prop,
-      value,
-      'expected a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", at most 253 characters',
-    );
-  }
-  return value;
-}
-
-/** Parses `address/prefix`; undefined unless both parts are valid (IPv4 or IPv6). */
-export function parseCidr(cidr: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
-  if (typeof cidr !== 'string') return undefined;
-  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
-  if (!match) return undefined;
-  const [, address, prefixText] = match;
-  const prefix = Number(prefixText);
-  if (isIPv4(address) && prefix <= 32) return { address, prefix, family: 4 };
-  if (isIPv6(address) && prefix <= 128) return { address, prefix, family: 6 };
-  return undefined;
-}
-
-/** Checks a CIDR, IPv4 (`10.20.0.0/16`) or IPv6 (`fd00::/64`). */
-export function requireCidr(scope: IConstruct, constructType: string, prop: string, value: string): string {
-  if (typeof value !== 'string' || parseCidr(value) === undefined) {
-    invalidProp(
-      scope,
-      constructType,
-      prop,
-      value,
-      "expected a CIDR such as '10.20.0.0/16' or 'fd00::/64' (address/prefix length)",
-    );
-  }
-  return value;
-}
-
-/** True for an IPv4 address literal. */
-export function isIpv4(value: string): boolean {
-  return isIPv4(value);
-}
-
-/** Checks a TCP or UDP port number. */
-export function requirePort(scope: IConstruct, constructType: string, prop: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    invalidProp(scope, constructType, prop, value, 'expected a port number, an integer between 1 and 65535');
-  }
-  return value;
-}
-
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
-
-/** Checks the key of a Secret (`[-._a-zA-Z0-9]+`). */
-export function requireSecretKey(
-  scope: IConstruct,
-  constructType: string,
-  prop: string,
-  value: string,
-): string {
-  if (typeof value !== 'string' || value.length > 253 || !SECRET_KEY.test(value)) {
-    invalidProp(
-      scope,
-      constructType,
-      prop,
-      value,
-      'expected a Secret key: letters, digits, "-", "_" and "."',
-    );
-  }
-  return value;
 }

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { isIpv4, requireCidr, requireDnsSubdomain, requirePort, requireSecretKey } from '../core/containers';
 import { invalidProp } from '../core/errors';
+import { isIpv4, requireCidr, requireDnsSubdomain, requirePort, requireSecretKey } from '../core/validation';
 import type { DatastoreEndpoint } from './endpoints';
 
 /** The password of Level 1's development Secrets: committed in plain text on purpose, never secret. */

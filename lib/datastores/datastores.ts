@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
 import { EnvValue, type MerlaiApi } from '../api/api';
-import { invalidProp, requireDnsLabel } from '../core/errors';
+import { invalidProp } from '../core/errors';
 import { type AvailabilityLevel, levelProfile } from '../core/levels';
 import { guardUniqueNames } from '../core/unique-names';
+import { requireDnsLabel } from '../core/validation';
 import type { DatastoreEndpoints } from './endpoints';
 import {
   type BackupObjectStore,

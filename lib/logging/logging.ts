@@ -1,7 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { API_CONTAINER_PORT, EnvValue, type MerlaiApi } from '../api/api';
-import { invalidProp, requireDnsLabel } from '../core/errors';
 import { selectorLabels } from '../core/labels';
 
 const TYPE = 'MerlaiLogging';
@@ -152,6 +151,9 @@ def main():
 if __name__ == "__main__":
     main()
 `;
+
+import { invalidProp } from '../core/errors';
+import { requireDnsLabel } from '../core/validation';
 
 /** Which logging configuration the API's environment variable points to. */
 export enum LogFormat {

@@ -3,9 +3,10 @@ import { Construct } from 'constructs';
 import type * as promRule from '../../imports/prometheus-rule-monitoring.coreos.com';
 import type * as serviceMonitor from '../../imports/service-monitor-monitoring.coreos.com';
 import type { MerlaiApi } from '../api/api';
-import { invalidProp, requireDnsLabel } from '../core/errors';
+import { invalidProp } from '../core/errors';
 import { selectorLabels } from '../core/labels';
 import { monthlyErrorBudgetMinutes } from '../core/levels';
+import { isLabelKey, isLabelValue, requireDnsLabel } from '../core/validation';
 import type { MerlaiDatastores } from '../datastores/datastores';
 import { DEFAULT_RUNBOOK_BASE_URL, runbookUrl } from './runbooks';
 import {
@@ -349,7 +350,7 @@ export class MerlaiObservability extends Construct {
     const instance = api.selectorLabels['app.kubernetes.io/instance'] ?? 'merlai';
     const discovery = { ...(props.prometheusSelectorLabels ?? DEFAULT_PROMETHEUS_SELECTOR_LABELS) };
     for (const [key, value] of Object.entries(discovery)) {
-      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key)) {
+      if (!isLabelKey(key)) {
         invalidProp(
           this,
           TYPE,
@@ -358,7 +359,7 @@ export class MerlaiObservability extends Construct {
           'expected a Kubernetes label key such as release',
         );
       }
-      if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(value)) {
+      if (!isLabelValue(value)) {
         invalidProp(
           this,
           TYPE,

@@ -1,5 +1,4 @@
 import { k8s } from 'cdk8s-plus-28';
-import { DNS1123_SUBDOMAIN } from '../core/containers';
 
 /**
  * Small builders for NetworkPolicy peers and ports, shared by `MerlaiSecurity`'s policies.
@@ -53,23 +52,4 @@ export function cidrPeer(cidr: string): k8s.NetworkPolicyPeer {
 
 function namespaceSelector(namespace: string): k8s.LabelSelector {
   return { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } };
-}
-
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-
-/** Why a label key/value pair is invalid, or undefined when Kubernetes would accept it. */
-export function labelProblem(key: string, value: string): string | undefined {
-  const slash = key.indexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
-    return `label key '${key}' has an invalid prefix (a DNS subdomain is expected)`;
-  }
-  if (name.length > 63 || !LABEL_NAME.test(name)) {
-    return `label key '${key}' is invalid (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)`;
-  }
-  if (typeof value !== 'string' || value.length > 63 || (value !== '' && !LABEL_NAME.test(value))) {
-    return `label value '${String(value)}' of '${key}' is invalid (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)`;
-  }
-  return undefined;
 }

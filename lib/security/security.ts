@@ -2,18 +2,10 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { API_CONTAINER_PORT, ApiServiceType, type MerlaiApi } from '../api/api';
-import { parseCidr, requireCidr, requirePort } from '../core/containers';
-import { invalidProp, requireDnsLabel } from '../core/errors';
+import { invalidProp } from '../core/errors';
+import { labelProblem, parseCidr, requireCidr, requireDnsLabel, requirePort } from '../core/validation';
 import type { DatastoreEndpoint, DatastoreEndpoints, ObjectStoreAddress } from '../datastores/endpoints';
-import {
-  cidrPeer,
-  labelProblem,
-  NetworkProtocol,
-  namespacePeer,
-  podPeer,
-  policyPort,
-  tcpPorts,
-} from './network-peers';
+import { cidrPeer, NetworkProtocol, namespacePeer, podPeer, policyPort, tcpPorts } from './network-peers';
 
 const TYPE = 'MerlaiSecurity';
 

@@ -1,12 +1,12 @@
 import type { IConstruct } from 'constructs';
+import { invalidProp } from '../../core/errors';
 import {
   parseCidr,
   requireCidr,
   requireDnsSubdomain,
   requirePort,
   requireSecretKey,
-} from '../../core/containers';
-import { invalidProp } from '../../core/errors';
+} from '../../core/validation';
 
 /** The CA bundle of an object store, checked: its Secret and key. */
 export interface ResolvedObjectStoreCa {

@@ -3,16 +3,20 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   quantity,
-  requireDnsSubdomain,
-  requirePinnedImage,
-  requirePositiveQuantity,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../../core/containers';
-import { invalidProp, requireDnsLabel, requireInteger } from '../../core/errors';
+import { invalidProp } from '../../core/errors';
 import { selectorLabels } from '../../core/labels';
 import { type AvailabilityLevel, levelProfile, type ResourceProfile } from '../../core/levels';
+import {
+  requireDnsLabel,
+  requireDnsSubdomain,
+  requireInteger,
+  requirePinnedImage,
+  requirePositiveQuantity,
+} from '../../core/validation';
 import type { ResolvedObjectStore } from './object-store';
 import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, type PostgresConnection } from './postgres';
 

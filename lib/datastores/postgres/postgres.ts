@@ -3,18 +3,21 @@ import { Construct } from 'constructs';
 import type { ApiResourceOverrides } from '../../api/api';
 import {
   quantity,
-  requireAtLeast,
-  requireDnsSubdomain,
-  requirePinnedImage,
-  requirePositiveQuantity,
   resolveResources,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../../core/containers';
-import { invalidProp, requireDnsLabel } from '../../core/errors';
+import { invalidProp } from '../../core/errors';
 import { selectorLabels } from '../../core/labels';
 import { type AvailabilityLevel, type LevelProfile, levelProfile } from '../../core/levels';
+import {
+  requireAtLeast,
+  requireDnsLabel,
+  requireDnsSubdomain,
+  requirePinnedImage,
+  requirePositiveQuantity,
+} from '../../core/validation';
 import {
   DEVELOPMENT_PASSWORD,
   developmentSecret,

@@ -3,16 +3,12 @@ import { Construct } from 'constructs';
 import { type ApiResourceOverrides, EnvValue } from '../../api/api';
 import {
   quantity,
-  requireAtLeast,
-  requireDnsSubdomain,
-  requirePinnedImage,
-  requireSecretKey,
   resolveResources,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../../core/containers';
-import { invalidProp, requireDnsLabel } from '../../core/errors';
+import { invalidProp } from '../../core/errors';
 import { selectorLabels } from '../../core/labels';
 import {
   type AvailabilityLevel,
@@ -21,7 +17,14 @@ import {
   RedisMode,
   type ResourceProfile,
 } from '../../core/levels';
-import { parseQuantity } from '../../core/validation';
+import {
+  parseQuantity,
+  requireAtLeast,
+  requireDnsLabel,
+  requireDnsSubdomain,
+  requirePinnedImage,
+  requireSecretKey,
+} from '../../core/validation';
 import {
   DEVELOPMENT_PASSWORD,
   developmentSecret,
