@@ -1,4 +1,8 @@
-export * from './api/api';
+export { MerlaiApi } from './api/api';
+export type { ApiAutoscalingOverrides } from './api/autoscaling';
+export { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api/constants';
+export { EnvValue } from './api/env';
+export { type ApiIngressOptions, ApiServiceType } from './api/ingress';
 export {
   type ApiModelOptions,
   DEFAULT_MODEL,
@@ -7,8 +11,19 @@ export {
   ModelMode,
   type ResolvedModel,
 } from './api/model';
-export * from './api/shutdown';
-export * from './api/strategy';
+export type { ProbeOverrides } from './api/probes';
+export type { MerlaiApiOptions, MerlaiApiProps } from './api/props';
+export type { ApiResourceOverrides } from './api/resources';
+export { PreStopPause, PreStopPauseType } from './api/shutdown';
+export type { ApiVolumeMount, ApiVolumeSource } from './api/storage';
+export {
+  type BlueGreenOptions,
+  type CanaryOptions,
+  CanaryStep,
+  DeploymentStrategy,
+  type RollingUpdateOptions,
+  StrategyType,
+} from './api/strategy';
 export * from './charts/level-chart';
 export {
   type ComposeBuild,

@@ -1,5 +1,5 @@
 import type { Chart } from 'cdk8s';
-import { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api/api';
+import { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api/constants';
 import { DEFAULT_MODEL, HF_HOME, MODELS_MOUNT } from './api/model';
 import { POD_SECURITY_VERSION, podSecurityLabels } from './charts/level-chart';
 import { type ComposeOptions, type ComposeOutput, composeFromChart } from './compose/compose';

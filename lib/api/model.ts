@@ -8,7 +8,7 @@ import {
 import { invalidProp } from '../core/errors';
 import type { ResourceProfile } from '../core/levels';
 import { parseCidr, parseQuantity } from '../core/validation';
-import type { ApiResourceOverrides } from './api';
+import type { ApiResourceOverrides } from './resources';
 
 /**
  * How the API runs Merlai's AI model. Merlai's default model (`microsoft/DialoGPT-medium`, loaded

@@ -10,11 +10,10 @@ import type * as analysisBindings from '../../imports/argo-analysis-argoproj.io'
 import type * as rolloutBindings from '../../imports/argo-rollout-argoproj.io';
 import { invalidProp } from '../core/errors';
 import type { LevelProfile } from '../core/levels';
-import { requireInteger } from '../core/validation';
+import { requireInteger, requireWholeSeconds } from '../core/validation';
 import { DEFAULT_INGRESS_NAMESPACE_LABEL, errorRatioOrZero, type SliScope } from '../observability/sli';
+import { API_TYPE } from './constants';
 import { type BlueGreenOptions, type CanaryOptions, CanaryStep, type DeploymentStrategy } from './strategy';
-
-const API_TYPE = 'MerlaiApi';
 
 /** The Argo Rollouts API group and version of the CRDs in `crds/`. */
 export const ARGO_ROLLOUTS_API_VERSION = 'argoproj.io/v1alpha1';
@@ -165,8 +164,9 @@ export class ApiRollout extends Construct {
       );
     }
     const maxErrorRatio = canaryMaxErrorRatio(api, o, props.profile);
-    const interval = wholeSeconds(
+    const interval = requireWholeSeconds(
       api,
+      API_TYPE,
       'strategy.analysisInterval',
       o.analysisInterval,
       DEFAULT_ANALYSIS_INTERVAL_SECONDS,
@@ -249,7 +249,7 @@ function blueGreenSpec(
   const autoPromotion =
     o.autoPromotionDelay === undefined
       ? undefined
-      : wholeSeconds(api, 'strategy.autoPromotionDelay', o.autoPromotionDelay, 0, 0);
+      : requireWholeSeconds(api, API_TYPE, 'strategy.autoPromotionDelay', o.autoPromotionDelay, 0, 0);
   const previewReplicas =
     o.previewReplicas === undefined
       ? undefined
@@ -260,8 +260,9 @@ function blueGreenSpec(
     autoPromotionEnabled: autoPromotion !== undefined,
     autoPromotionSeconds: autoPromotion,
     previewReplicaCount: previewReplicas,
-    scaleDownDelaySeconds: wholeSeconds(
+    scaleDownDelaySeconds: requireWholeSeconds(
       api,
+      API_TYPE,
       'strategy.scaleDownDelay',
       o.scaleDownDelay,
       DEFAULT_SCALE_DOWN_DELAY_SECONDS,
@@ -292,7 +293,9 @@ function canarySteps(api: IConstruct, o: CanaryOptions): ResolvedStep[] {
     const prop = `strategy.steps[${i}]`;
     if (step.isPause) {
       if (step.pauseDuration === undefined) return { pause: {} };
-      return { pause: { duration: argoDuration(wholeSeconds(api, prop, step.pauseDuration, 0, 1)) } };
+      return {
+        pause: { duration: argoDuration(requireWholeSeconds(api, API_TYPE, prop, step.pauseDuration, 0, 1)) },
+      };
     }
     const weight = step.weight as number;
     if (!Number.isInteger(weight) || weight < 1 || weight > 100) {
@@ -316,20 +319,6 @@ function canarySteps(api: IConstruct, o: CanaryOptions): ResolvedStep[] {
     previous = weight;
     return { setWeight: weight };
   });
-}
-
-function wholeSeconds(
-  api: IConstruct,
-  prop: string,
-  d: Duration | undefined,
-  fallback: number,
-  min: number,
-): number {
-  const seconds = d === undefined ? fallback : d.toMilliseconds() / 1000;
-  if (!Number.isInteger(seconds) || seconds < min) {
-    invalidProp(api, API_TYPE, prop, `${seconds}s`, `expected a whole number of seconds, at least ${min}`);
-  }
-  return seconds;
 }
 
 /** A Go duration as Argo writes them: `5m`, `90s`, `1h`. */

@@ -1,4 +1,10 @@
+// How an API pod stops: the pre-stop pause behind ingress-nginx, and the grace period. No objects.
 import { Duration } from 'cdk8s';
+import type { IConstruct } from 'constructs';
+import { invalidProp } from '../core/errors';
+import type { LevelProfile } from '../core/levels';
+import { durationSeconds, requireWholeSeconds } from '../core/validation';
+import { API_TYPE } from './constants';
 
 /** How the `preStop` hook of the API container waits before the app receives SIGTERM. */
 export enum PreStopPauseType {
@@ -49,4 +55,58 @@ export class PreStopPause {
     /** The command of a `command` pause (`PreStopPause.command(...)`). */
     public readonly execCommand: string[] | undefined,
   ) {}
+}
+
+const KUBERNETES_DEFAULT_GRACE_SECONDS = 30;
+
+/** The pre-stop pause and grace period: the pause must leave the app time to shut down. */
+export function resolveShutdown(
+  scope: IConstruct,
+  props: {
+    readonly preStopPause?: PreStopPause | undefined;
+    readonly terminationGracePeriod?: Duration | undefined;
+  },
+  profile: LevelProfile,
+): { terminationGracePeriodSeconds?: number; preStopCommand?: string[] } {
+  const table = profile.shutdown;
+  const pause = props.preStopPause ?? (table ? PreStopPause.pythonSleep() : PreStopPause.none());
+  if (pause.type !== PreStopPauseType.NONE && pause.duration === undefined && !table) {
+    invalidProp(
+      scope,
+      API_TYPE,
+      'preStopPause',
+      pause.type,
+      `Level ${profile.number} has no default pause (no Ingress in front of it): give a duration, e.g. PreStopPause.pythonSleep(Duration.seconds(10))`,
+    );
+  }
+  const pauseSeconds = requireWholeSeconds(
+    scope,
+    API_TYPE,
+    'preStopPause',
+    pause.duration,
+    table?.preStopPauseSeconds ?? 0,
+    0,
+  );
+  const grace = durationSeconds(props.terminationGracePeriod) ?? table?.terminationGracePeriodSeconds;
+  const effectiveGrace = grace ?? KUBERNETES_DEFAULT_GRACE_SECONDS;
+  if (!Number.isInteger(effectiveGrace) || effectiveGrace <= pauseSeconds) {
+    invalidProp(
+      scope,
+      API_TYPE,
+      'terminationGracePeriod',
+      `${effectiveGrace}s`,
+      `expected whole seconds, more than the pre-stop pause (${pauseSeconds}s): Kubernetes kills the pod when the grace period ends, pause included, so the app would get no time to finish its requests`,
+    );
+  }
+  if (pause.type === PreStopPauseType.COMMAND && (pause.execCommand ?? []).length === 0) {
+    invalidProp(scope, API_TYPE, 'preStopPause', [], 'expected a command such as ["sleep", "10"]');
+  }
+  const commands: Partial<Record<PreStopPauseType, string[]>> = {
+    [PreStopPauseType.PYTHON]: ['python3', '-c', `import time; time.sleep(${pauseSeconds})`],
+    [PreStopPauseType.COMMAND]: pause.execCommand,
+  };
+  return {
+    terminationGracePeriodSeconds: grace,
+    preStopCommand: pauseSeconds > 0 ? commands[pause.type] : undefined,
+  };
 }

@@ -1,4 +1,10 @@
+// How new versions of the API replace old ones: the strategy choices and the rolling update's bounds. No objects.
 import type { Duration } from 'cdk8s';
+import type { IConstruct } from 'constructs';
+import { invalidProp } from '../core/errors';
+import type { LevelProfile } from '../core/levels';
+import { requireInteger } from '../core/validation';
+import { API_TYPE } from './constants';
 
 /** The three deployment strategies of the operations guide. */
 export enum StrategyType {
@@ -141,4 +147,40 @@ export class DeploymentStrategy {
   public get usesArgoRollouts(): boolean {
     return this.type !== StrategyType.ROLLING_UPDATE;
   }
+}
+
+/** The rolling update's bounds; refuses bounds that would take the level below its ready pods. */
+export function resolveRollingUpdate(
+  scope: IConstruct,
+  o: RollingUpdateOptions | undefined,
+  profile: LevelProfile,
+  pods: number,
+): { maxUnavailable: number; maxSurge: number } {
+  const maxUnavailable = requireInteger(
+    scope,
+    API_TYPE,
+    'strategy.maxUnavailable',
+    o?.maxUnavailable ?? profile.maxUnavailable,
+    0,
+  );
+  const maxSurge = requireInteger(scope, API_TYPE, 'strategy.maxSurge', o?.maxSurge ?? profile.maxSurge, 0);
+  if (maxUnavailable === 0 && maxSurge === 0) {
+    invalidProp(
+      scope,
+      API_TYPE,
+      'strategy.maxSurge',
+      0,
+      "'strategy.maxSurge' and 'strategy.maxUnavailable' cannot both be 0: the rollout could never replace a pod",
+    );
+  }
+  if (pods - maxUnavailable < profile.minReadyApiPods) {
+    invalidProp(
+      scope,
+      API_TYPE,
+      'strategy.maxUnavailable',
+      maxUnavailable,
+      `Level ${profile.number} keeps at least ${profile.minReadyApiPods} API pods ready during a rollout; with ${pods} pods, expected at most ${pods - profile.minReadyApiPods}`,
+    );
+  }
+  return { maxUnavailable, maxSurge };
 }

@@ -1,7 +1,8 @@
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { MerlaiApi, type MerlaiApiOptions } from '../api/api';
+import { MerlaiApi } from '../api/api';
+import type { MerlaiApiOptions } from '../api/props';
 import { invalidProp } from '../core/errors';
 import { chartLabels } from '../core/labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from '../core/levels';

@@ -2,13 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
-import type {
-  ApiAutoscalingOverrides,
-  ApiIngressOptions,
-  ApiResourceOverrides,
-  MerlaiApiOptions,
-  ProbeOverrides,
-} from '../api/api';
+import type { ApiAutoscalingOverrides } from '../api/autoscaling';
+import type { ApiIngressOptions } from '../api/ingress';
+import type { ProbeOverrides } from '../api/probes';
+import type { MerlaiApiOptions } from '../api/props';
+import type { ApiResourceOverrides } from '../api/resources';
 import type { MerlaiLevelChartProps } from '../charts/level-chart';
 import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../core/levels';
 import type { MerlaiDatastoresOptions } from '../datastores/datastores';

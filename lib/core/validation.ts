@@ -5,6 +5,7 @@
  * Generates no objects.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import type { Duration } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { invalidProp } from './errors';
 import { isPinned, parseImage } from './image';
@@ -262,4 +263,33 @@ export function requireCidr(scope: IConstruct, constructType: string, prop: stri
 /** True for an IPv4 address literal. */
 export function isIpv4(value: string): boolean {
   return isIPv4(value);
+}
+
+// Durations
+
+/** Seconds of a duration, fractions kept (cdk8s' `toSeconds()` throws on them) so a check can name them. */
+export function durationSeconds(d: Duration | undefined): number | undefined {
+  return d === undefined ? undefined : d.toMilliseconds() / 1000;
+}
+
+/** Checks a duration of whole seconds, at least `min`; `fallback` (seconds) when it is undefined. */
+export function requireWholeSeconds(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  d: Duration | undefined,
+  fallback: number,
+  min: number,
+): number {
+  const seconds = durationSeconds(d) ?? fallback;
+  if (!Number.isInteger(seconds) || seconds < min) {
+    invalidProp(
+      scope,
+      constructType,
+      prop,
+      `${seconds}s`,
+      `expected a whole number of seconds, at least ${min}`,
+    );
+  }
+  return seconds;
 }

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { EnvValue, type MerlaiApi } from '../api/api';
+import type { MerlaiApi } from '../api/api';
+import { EnvValue } from '../api/env';
 import { invalidProp } from '../core/errors';
 import { type AvailabilityLevel, levelProfile } from '../core/levels';
 import { guardUniqueNames } from '../core/unique-names';

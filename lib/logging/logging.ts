@@ -1,6 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { API_CONTAINER_PORT, EnvValue, type MerlaiApi } from '../api/api';
 import { selectorLabels } from '../core/labels';
 
 const TYPE = 'MerlaiLogging';
@@ -152,6 +151,9 @@ if __name__ == "__main__":
     main()
 `;
 
+import type { MerlaiApi } from '../api/api';
+import { API_CONTAINER_PORT } from '../api/constants';
+import { EnvValue } from '../api/env';
 import { invalidProp } from '../core/errors';
 import { requireDnsLabel } from '../core/validation';
 

@@ -1,7 +1,9 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { API_CONTAINER_PORT, ApiServiceType, type MerlaiApi } from '../api/api';
+import type { MerlaiApi } from '../api/api';
+import { API_CONTAINER_PORT } from '../api/constants';
+import { ApiServiceType } from '../api/ingress';
 import { invalidProp } from '../core/errors';
 import { labelProblem, parseCidr, requireCidr, requireDnsLabel, requirePort } from '../core/validation';
 import type { DatastoreEndpoint, DatastoreEndpoints, ObjectStoreAddress } from '../datastores/endpoints';

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import type { ApiResourceOverrides } from '../../api/api';
+import type { ApiResourceOverrides } from '../../api/resources';
 import {
   quantity,
   resolveResources,

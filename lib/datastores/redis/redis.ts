@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { type ApiResourceOverrides, EnvValue } from '../../api/api';
+import { EnvValue } from '../../api/env';
+import type { ApiResourceOverrides } from '../../api/resources';
 import {
   quantity,
   resolveResources,
