@@ -7,13 +7,9 @@ import { requireDnsLabel } from './core/validation';
 import type { MerlaiDatastores } from './datastores/datastores';
 import { POSTGRES_NAME } from './datastores/postgres/postgres';
 import { REDIS_NAME } from './datastores/redis/redis';
-import {
-  BURN_RATE_ALERTS,
-  type MerlaiObservability,
-  SLI_WINDOWS,
-  type Slo,
-} from './observability/observability';
+import type { MerlaiObservability } from './observability/observability';
 import { requestRate, sliMatchers } from './observability/sli';
+import { BURN_RATE_ALERTS, SLI_WINDOWS, type Slo } from './observability/slo';
 
 const TYPE = 'MerlaiDashboard';
 

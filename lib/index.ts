@@ -57,16 +57,12 @@ export * from './datastores/postgres/postgres';
 export * from './datastores/postgres/postgres-backup';
 export * from './datastores/redis/redis';
 export * from './logging/logging';
+export { POSTGRES_REPLICATION_LAG_SECONDS } from './observability/datastore-rules';
 export {
-  BURN_RATE_ALERTS,
-  type BurnRateAlert,
-  type BurnRateCondition,
   DEFAULT_PROMETHEUS_SELECTOR_LABELS,
   MerlaiObservability,
   type MerlaiObservabilityOptions,
   type MerlaiObservabilityProps,
-  POSTGRES_REPLICATION_LAG_SECONDS,
-  SLI_WINDOWS,
 } from './observability/observability';
 export { DEFAULT_RUNBOOK_BASE_URL } from './observability/runbooks';
 export {
@@ -78,5 +74,11 @@ export {
   type SliScope,
   slowRatio,
 } from './observability/sli';
+export {
+  BURN_RATE_ALERTS,
+  type BurnRateAlert,
+  type BurnRateCondition,
+  SLI_WINDOWS,
+} from './observability/slo';
 export * from './security/security';
 export * from './statics';

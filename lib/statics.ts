@@ -49,13 +49,8 @@ import {
   SENTINEL_PORT,
 } from './datastores/redis/redis';
 import { GUIDE_LOG_CONFIG } from './logging/logging';
-import {
-  BURN_RATE_ALERTS,
-  type BurnRateAlert,
-  DEFAULT_PROMETHEUS_SELECTOR_LABELS,
-  POSTGRES_REPLICATION_LAG_SECONDS,
-  SLI_WINDOWS,
-} from './observability/observability';
+import { POSTGRES_REPLICATION_LAG_SECONDS } from './observability/datastore-rules';
+import { DEFAULT_PROMETHEUS_SELECTOR_LABELS } from './observability/observability';
 import { DEFAULT_RUNBOOK_BASE_URL } from './observability/runbooks';
 import {
   DEFAULT_INGRESS_NAMESPACE_LABEL,
@@ -66,6 +61,7 @@ import {
   type SliScope,
   slowRatio,
 } from './observability/sli';
+import { BURN_RATE_ALERTS, type BurnRateAlert, SLI_WINDOWS } from './observability/slo';
 import {
   DEFAULT_KUBERNETES_API_SERVER,
   KUBERNETES_API_SERVER_PORTS,

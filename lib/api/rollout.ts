@@ -11,6 +11,7 @@ import type * as rolloutBindings from '../../imports/argo-rollout-argoproj.io';
 import { invalidProp } from '../core/errors';
 import type { LevelProfile } from '../core/levels';
 import { requireInteger, requireWholeSeconds } from '../core/validation';
+import { isPrometheusLabelName } from '../observability/promql';
 import { DEFAULT_INGRESS_NAMESPACE_LABEL, errorRatioOrZero, type SliScope } from '../observability/sli';
 import { API_TYPE } from './constants';
 import { type BlueGreenOptions, type CanaryOptions, CanaryStep, type DeploymentStrategy } from './strategy';
@@ -175,7 +176,7 @@ export class ApiRollout extends Construct {
     // ingress-nginx counts the canary's requests under the stable Ingress, labelled with the canary
     // upstream (Argo Rollouts' canary Ingress only adds weight annotations).
     const namespaceLabel = o.ingressNamespaceLabel ?? DEFAULT_INGRESS_NAMESPACE_LABEL;
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(namespaceLabel)) {
+    if (!isPrometheusLabelName(namespaceLabel)) {
       invalidProp(
         api,
         API_TYPE,

@@ -1,3 +1,4 @@
+import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ApiResourceOverrides } from '../../api/resources';
@@ -146,6 +147,8 @@ export class MerlaiPostgres extends Construct {
   public readonly connection: PostgresConnection;
   /** Where the server's pods are, for the network policies. */
   public readonly endpoint: DatastoreEndpoint;
+  /** The PodMonitor that scrapes the instances' exporter; undefined without one (standalone, external). */
+  public readonly podMonitor?: ApiObject;
   /** Instances run in the cluster (0 when external). */
   public readonly instances: number;
 
@@ -274,7 +277,7 @@ export class MerlaiPostgres extends Construct {
         ? { cidr: props.objectStore.cidr, port: props.objectStore.port }
         : undefined,
     };
-    this.cloudNativePg(profile, instance, {
+    this.podMonitor = this.cloudNativePg(profile, instance, {
       image,
       instances,
       sync,
@@ -426,7 +429,7 @@ export class MerlaiPostgres extends Construct {
       resources: LevelProfile['resources'];
       objectStore?: ResolvedObjectStore;
     },
-  ): void {
+  ): ApiObject {
     const cnpg: CnpgCluster = require('../../../imports/postgresql.cnpg.io');
     const store = o.objectStore;
     if (store) this.objectStore(profile, store);
@@ -491,7 +494,7 @@ export class MerlaiPostgres extends Construct {
     });
 
     const monitoring: PodMonitorModule = require('../../../imports/podmonitor-monitoring.coreos.com');
-    new monitoring.PodMonitor(this, 'pod-monitor', {
+    const podMonitor = new monitoring.PodMonitor(this, 'pod-monitor', {
       metadata: { name: POSTGRES_NAME },
       spec: {
         selector: { matchLabels: { 'cnpg.io/cluster': POSTGRES_NAME, 'cnpg.io/podRole': 'instance' } },
@@ -523,6 +526,7 @@ export class MerlaiPostgres extends Construct {
         },
       });
     }
+    return podMonitor;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { EnvValue } from '../../api/env';
@@ -173,6 +174,8 @@ export class MerlaiRedis extends Construct {
   public readonly clientEnv: RedisClientVariable[];
   /** Where the server's pods are, for the network policies. */
   public readonly endpoint: DatastoreEndpoint;
+  /** The PodMonitor that scrapes the pods' metrics exporter; undefined without one (standalone, external). */
+  public readonly podMonitor?: ApiObject;
   /** `maxmemory` in bytes (0 when external). */
   public readonly maxMemoryBytes: number;
 
@@ -317,7 +320,7 @@ export class MerlaiRedis extends Construct {
       },
       metricsPort: REDIS_EXPORTER_PORT,
     };
-    this.replication(profile, crLabels, {
+    this.podMonitor = this.replication(profile, crLabels, {
       image,
       instances,
       sentinels,
@@ -449,7 +452,7 @@ export class MerlaiRedis extends Construct {
       passwordSecret: string;
       passwordKey: string;
     },
-  ): void {
+  ): ApiObject {
     new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: o.config.name, labels },
       // The opstree image includes this key of `redisConfig.additionalRedisConfig` last.
@@ -523,7 +526,7 @@ export class MerlaiRedis extends Construct {
     });
 
     const monitoring: PodMonitorModule = require('../../../imports/podmonitor-monitoring.coreos.com');
-    new monitoring.PodMonitor(this, 'pod-monitor', {
+    return new monitoring.PodMonitor(this, 'pod-monitor', {
       metadata: { name: REDIS_NAME, labels },
       spec: {
         selector: { matchLabels: { ...labels, redis_setup_type: 'replication' } },
