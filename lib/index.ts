@@ -1,3 +1,5 @@
+// The public API of the library: the constructs, their props and enums, and the constants and
+// functions the README documents, each named here on purpose (helpers stay internal).
 export { MerlaiApi } from './api/api';
 export type { ApiAutoscalingOverrides } from './api/autoscaling';
 export { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api/constants';
@@ -24,7 +26,15 @@ export {
   type RollingUpdateOptions,
   StrategyType,
 } from './api/strategy';
-export * from './charts/level-chart';
+export {
+  Level1DevChart,
+  Level2StagingChart,
+  Level3ProductionChart,
+  MerlaiLevelChart,
+  type MerlaiLevelChartProps,
+  POD_SECURITY_VERSION,
+  podSecurityLabels,
+} from './charts/level-chart';
 export {
   type ComposeBuild,
   type ComposeOptions,
@@ -32,8 +42,21 @@ export {
   composeFromChart,
 } from './compose/compose';
 export { MerlaiPropError } from './core/errors';
-export * from './core/image';
-export * from './core/levels';
+export { FLOATING_TAGS, type ImageReference, isPinned, parseImage } from './core/image';
+export {
+  type AutoscalingProfile,
+  AvailabilityLevel,
+  type DatastoreProfile,
+  LEVEL_PROFILES,
+  type LevelProfile,
+  levelProfile,
+  monthlyErrorBudgetMinutes,
+  type PlacementProfile,
+  type ProbeTimings,
+  RedisMode,
+  type ResourceProfile,
+  type ShutdownProfile,
+} from './core/levels';
 export { parseQuantity } from './core/validation';
 export {
   type DashboardPanel,
@@ -45,18 +68,78 @@ export {
   type MerlaiDashboardOptions,
   type MerlaiDashboardProps,
 } from './dashboard';
-export * from './datastores/datastores';
-export * from './datastores/endpoints';
+export {
+  MerlaiDatastores,
+  type MerlaiDatastoresOptions,
+  type MerlaiDatastoresProps,
+} from './datastores/datastores';
+export type {
+  DatastoreEndpoint,
+  DatastoreEndpoints,
+  DatastoreOperator,
+  ObjectStoreAddress,
+} from './datastores/endpoints';
 export type {
   BackupObjectStore,
   ObjectStoreCa,
   ResolvedObjectStore,
   ResolvedObjectStoreCa,
 } from './datastores/postgres/object-store';
-export * from './datastores/postgres/postgres';
-export * from './datastores/postgres/postgres-backup';
-export * from './datastores/redis/redis';
-export * from './logging/logging';
+export {
+  BARMAN_CLOUD_PLUGIN,
+  CNPG_METRICS_PORT,
+  CNPG_POSTGRES_IMAGE,
+  type ExternalPostgresOptions,
+  MerlaiPostgres,
+  type MerlaiPostgresProps,
+  POSTGRES_DATABASE,
+  POSTGRES_IMAGE,
+  POSTGRES_IMAGE_UID,
+  POSTGRES_NAME,
+  POSTGRES_OBJECT_STORE_NAME,
+  POSTGRES_PORT,
+  POSTGRES_URI_KEY,
+  type PostgresConnection,
+  type PostgresOptions,
+} from './datastores/postgres/postgres';
+export {
+  BACKUP_CLAIM,
+  BACKUP_MOUNT,
+  BACKUP_NAME,
+  LOCAL_CACHE_DUMPS,
+  MerlaiPostgresBackup,
+  type MerlaiPostgresBackupProps,
+  type PostgresBackupOptions,
+  RESTORE_DOWNLOAD_DIR,
+  RESTORE_NAME,
+  UPLOAD_IMAGE,
+} from './datastores/postgres/postgres-backup';
+export {
+  type ExternalRedisOptions,
+  MerlaiRedis,
+  type MerlaiRedisProps,
+  OPSTREE_REDIS_IMAGE,
+  OPSTREE_SENTINEL_IMAGE,
+  REDIS_EXPORTER_IMAGE,
+  REDIS_EXPORTER_PORT,
+  REDIS_IMAGE,
+  REDIS_IMAGE_UID,
+  REDIS_MAXMEMORY_SHARE,
+  REDIS_NAME,
+  REDIS_PORT,
+  REDIS_REPLICA_BUFFER_SHARE,
+  type RedisClientVariable,
+  type RedisOptions,
+  redisCacheConfig,
+  SENTINEL_PORT,
+} from './datastores/redis/redis';
+export {
+  GUIDE_LOG_CONFIG,
+  LogFormat,
+  MerlaiLogging,
+  type MerlaiLoggingOptions,
+  type MerlaiLoggingProps,
+} from './logging/logging';
 export { POSTGRES_REPLICATION_LAG_SECONDS } from './observability/datastore-rules';
 export {
   DEFAULT_PROMETHEUS_SELECTOR_LABELS,
@@ -80,5 +163,13 @@ export {
   type BurnRateCondition,
   SLI_WINDOWS,
 } from './observability/slo';
-export * from './security/security';
-export * from './statics';
+export {
+  DEFAULT_KUBERNETES_API_SERVER,
+  KUBERNETES_API_SERVER_PORTS,
+  type KubernetesApiServer,
+  MerlaiSecurity,
+  type MerlaiSecurityOptions,
+  type MerlaiSecurityProps,
+  NODE_LOCAL_DNS_CIDR,
+} from './security/security';
+export { MerlaiConstants, MerlaiFunctions } from './statics';

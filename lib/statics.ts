@@ -1,3 +1,4 @@
+// The module-level constants and functions as static members of MerlaiConstants and MerlaiFunctions (jsii). No objects.
 import type { Chart } from 'cdk8s';
 import { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api/constants';
 import { DEFAULT_MODEL, HF_HOME, MODELS_MOUNT } from './api/model';

@@ -1,3 +1,5 @@
+// Whether the API runs Merlai's AI model, and what model mode changes. Objects: Job `<api>-model-fetch`
+// and NetworkPolicy `<api>-model-fetch-egress`.
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import {

@@ -1,3 +1,5 @@
+// Argo Rollouts for blue-green and canary. Objects: Rollout `<api>`, Service `<api>-preview` or `<api>-canary`,
+// AnalysisTemplate `<api>-error-ratio` (canary).
 /**
  * The Argo Rollouts objects of the blue-green and canary strategies. Loaded by `MerlaiApi` only when
  * one of them is chosen: the generated bindings are heavy, and the default rolling update needs none.

@@ -1,3 +1,5 @@
+// The level charts: one Chart per availability level with its Namespace and every construct of the level
+// (API, datastores, security, logging, observability, dashboard). Objects: Namespace `<namespace>`.
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';

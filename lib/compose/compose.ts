@@ -1,3 +1,4 @@
+// A Level 1 chart as a Docker Compose file (`dist/level1-dev.compose.yaml`). No Kubernetes objects.
 import type { Chart } from 'cdk8s';
 import { parseQuantity } from '../core/validation';
 

@@ -1,3 +1,4 @@
+// The library's error: MerlaiPropError and invalidProp, which names construct path, prop, value and fix. No objects.
 import type { IConstruct } from 'constructs';
 
 /** The error the library throws; not exported (jsii cannot carry a subclass of `Error`). */

@@ -1,3 +1,5 @@
+// Container image references: parsing, and whether a reference is pinned. No objects.
+
 /** A parsed container image reference (`[registry/]repository[:tag][@digest]`). */
 export interface ImageReference {
   readonly repository: string;

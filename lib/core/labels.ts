@@ -1,3 +1,5 @@
+// The labels every Merlai object carries: selector labels of a component, labels of a level chart. No objects.
+
 /** The labels that select one Merlai component's pods. They sit in immutable selectors: never change them. */
 export function selectorLabels(name: string, component: string, instance: string): Record<string, string> {
   return {

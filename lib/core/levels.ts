@@ -1,3 +1,5 @@
+// The level table: every per-level value the constructs read (the profiles of Levels 1, 2 and 3). No objects.
+
 /**
  * The availability levels of the Merlai operations guide.
  *

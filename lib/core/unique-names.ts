@@ -1,3 +1,4 @@
+// The synth-time check that no two Merlai constructs create objects with one kind, namespace and name. No objects.
 import { ApiObject, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 

@@ -1,3 +1,5 @@
+// What PostgreSQL and Redis share: development Secrets, external servers, props that external mode refuses.
+// Objects: the development Secret, and the ExternalName Service of an external server.
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { invalidProp } from '../core/errors';

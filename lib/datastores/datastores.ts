@@ -1,3 +1,5 @@
+// The datastores of one level wired into the API: PostgreSQL, Redis and the backups. Objects: those of
+// postgres/ and redis/.
 import { Construct } from 'constructs';
 import type { MerlaiApi } from '../api/api';
 import { EnvValue } from '../api/env';

@@ -1,3 +1,5 @@
+// Where each datastore's pods (or external address) are, as the network policies read it. No objects.
+
 /** The operator that manages a datastore's pods: where it runs and the ports it reaches them on. */
 export interface DatastoreOperator {
   readonly namespace: string;

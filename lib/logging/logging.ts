@@ -1,3 +1,4 @@
+// The guide's structured logging. Objects: ConfigMap `merlai-logging` (log-config.yaml and the launcher).
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { selectorLabels } from '../core/labels';

@@ -1,3 +1,4 @@
+// The service level indicators, measured at ingress-nginx, as PromQL. No objects.
 /**
  * Service level indicators of the Merlai API, measured at the ingress-nginx controller (Merlai
  * exposes no metrics of its own). The SLO rules and the canary analysis both read these, so an

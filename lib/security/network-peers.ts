@@ -1,3 +1,4 @@
+// Builders of NetworkPolicy peers and ports that MerlaiSecurity's policies share. No objects.
 import { k8s } from 'cdk8s-plus-28';
 
 /**

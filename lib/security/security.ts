@@ -1,3 +1,5 @@
+// The network policies of one level: default deny, then what the API and each datastore may reach.
+// Objects: NetworkPolicies `merlai-*-network-policy`.
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';

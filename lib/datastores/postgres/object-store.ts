@@ -1,3 +1,4 @@
+// The off-cluster object store of the PostgreSQL backups: its props, checks and defaults. No objects.
 import type { IConstruct } from 'constructs';
 import { invalidProp } from '../../core/errors';
 import {

@@ -1,3 +1,5 @@
+// The pg_dump backups and their restore. Objects: CronJob `merlai-postgres-backup`, suspended CronJob
+// `merlai-postgres-restore`, PersistentVolumeClaim `merlai-postgres-backups`, their ServiceAccount.
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';

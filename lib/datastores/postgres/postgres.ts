@@ -1,3 +1,5 @@
+// PostgreSQL, Merlai's metadata store. Objects: Level 1 StatefulSet, Services and ServiceAccount `merlai-postgres`; Levels 2
+// and 3 CloudNativePG Cluster, PodMonitor and (with an object store) ObjectStore and ScheduledBackup.
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';

@@ -1,3 +1,5 @@
+// Redis, Merlai's cache. Objects: Level 1 Deployment, Service, ServiceAccount and ConfigMap `merlai-redis`;
+// Levels 2 and 3 a redis-operator RedisReplication (with Sentinel), its ConfigMap and a PodMonitor.
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
