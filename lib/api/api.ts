@@ -81,7 +81,7 @@ export class MerlaiApi extends Construct {
   public readonly rollout?: ApiObject;
   /** The canary's `AnalysisTemplate`; undefined for other strategies. */
   public readonly analysisTemplate?: ApiObject;
-  /** The Ingress; undefined without the `ingress` prop. */
+  /** The Ingress, when the `ingress` prop asks for one. */
   public readonly ingress?: k8s.KubeIngress;
   /** The workload that owns the pods and that the autoscaler scales: the Deployment or the Rollout. */
   public readonly workloadRef: k8s.CrossVersionObjectReferenceV2;

@@ -149,7 +149,7 @@ export class MerlaiPostgres extends Construct {
   public readonly connection: PostgresConnection;
   /** Where the server's pods are, for the network policies. */
   public readonly endpoint: DatastoreEndpoint;
-  /** The PodMonitor that scrapes the instances' exporter; undefined without one (standalone, external). */
+  /** The PodMonitor that scrapes the instances' exporter (CloudNativePG), when there is one. */
   public readonly podMonitor?: ApiObject;
   /** Instances run in the cluster (0 when external). */
   public readonly instances: number;

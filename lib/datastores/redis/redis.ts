@@ -176,7 +176,7 @@ export class MerlaiRedis extends Construct {
   public readonly clientEnv: RedisClientVariable[];
   /** Where the server's pods are, for the network policies. */
   public readonly endpoint: DatastoreEndpoint;
-  /** The PodMonitor that scrapes the pods' metrics exporter; undefined without one (standalone, external). */
+  /** The PodMonitor that scrapes the pods' exporter (replication mode), when there is one. */
   public readonly podMonitor?: ApiObject;
   /** `maxmemory` in bytes (0 when external). */
   public readonly maxMemoryBytes: number;
