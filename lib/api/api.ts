@@ -132,7 +132,7 @@ export class MerlaiApi extends Construct {
         `an autoscaler (min ${this.autoscaling.minReplicas}, max ${this.autoscaling.maxReplicas}) owns the replica count at ${profile.environment}: set 'autoscaling.minReplicas' instead`,
       );
     }
-    checkDisruptionBudget(this, profile, this);
+    checkDisruptionBudget(this, profile, { autoscaling: this.autoscaling, replicas: this.replicas });
     this.strategy = props.strategy ?? DeploymentStrategy.rollingUpdate();
     const minPods = this.autoscaling?.minReplicas ?? this.replicas ?? 1;
     const rolling = resolveRollingUpdate(this, this.strategy.rollingUpdateOptions, profile, minPods);

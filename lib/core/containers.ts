@@ -1,8 +1,6 @@
-/**
- * Building blocks of the library's pod specs: quantities, Pod Security "restricted" security
- * contexts, and a container's requests and limits (resolved from the level table and checked).
- * Generates no objects itself.
- */
+// Building blocks of the library's pod specs: quantities, Pod Security "restricted" security
+// contexts, and a container's requests and limits (resolved from the level table and checked).
+// Generates no objects itself.
 import { k8s } from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
 import { invalidProp } from './errors';

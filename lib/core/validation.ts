@@ -1,9 +1,7 @@
-/**
- * The one validation module of the library: what a Kubernetes name, label, port, quantity, image
- * reference and CIDR is, as parsers (`parseQuantity`, `parseCidr`), predicates (`isLabelKey`, …) and
- * checks that throw a `MerlaiPropError` naming the construct, the prop and the value (`require*`).
- * Generates no objects.
- */
+// The one validation module of the library: what a Kubernetes name, label, port, quantity, image
+// reference and CIDR is, as parsers (`parseQuantity`, `parseCidr`), predicates (`isLabelKey`, …) and
+// checks that throw a `MerlaiPropError` naming the construct, the prop and the value (`require*`).
+// Generates no objects.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Duration } from 'cdk8s';
 import type { IConstruct } from 'constructs';
