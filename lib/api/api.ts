@@ -2,10 +2,9 @@
 // Objects: Deployment, Service and ServiceAccount `<api>` (`merlai-api`); the claims (storage.ts),
 // autoscaler and budget (autoscaling.ts), Ingress (ingress.ts), model fetch Job (model.ts), and an
 // Argo Rollouts Rollout with its Services and analysis for blue-green and canary (rollout.ts).
-import { type ApiObject, Lazy } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/containers';
 import { invalidProp } from '../core/errors';
 import { isPinned, parseImage } from '../core/image';
 import { selectorLabels } from '../core/labels';
@@ -19,14 +18,8 @@ import {
   createDisruptionBudget,
   resolveAutoscaling,
 } from './autoscaling';
-import {
-  API_CONTAINER_PORT,
-  API_TYPE,
-  API_UID,
-  CACHE_DIR,
-  DEFAULT_PINNED_IMAGE,
-  DEVELOPMENT_IMAGE,
-} from './constants';
+import { API_TYPE, API_UID, CACHE_DIR, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './constants';
+import { createApiDeployment } from './deployment';
 import { EnvValue } from './env';
 import { ApiServiceType, createIngress } from './ingress';
 import {
@@ -181,64 +174,30 @@ export class MerlaiApi extends Construct {
       modelsStorageSize: props.modelsStorageSize,
     });
     const argo = this.strategy.usesArgoRollouts;
-    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name: this.name, labels: this.selectorLabels },
-      spec: {
-        // Under Argo Rollouts the Rollout scales this Deployment down as its own pods become
-        // available: a fixed count here would bring the old pods back on every apply.
-        replicas: argo ? undefined : this.replicas,
-        revisionHistoryLimit: 5,
-        selector: { matchLabels: this.selectorLabels },
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: {
-            maxUnavailable: k8s.IntOrString.fromNumber(rolling.maxUnavailable),
-            maxSurge: k8s.IntOrString.fromNumber(rolling.maxSurge),
-          },
-        },
-        template: {
-          metadata: {
-            labels: { ...podLabels, ...this.selectorLabels },
-            annotations: annotations(props.podAnnotations),
-          },
-          spec: {
-            serviceAccountName: this.serviceAccountName,
-            imagePullSecrets: props.imagePullSecrets?.map((name) => ({
-              name: requireDnsSubdomain(this, API_TYPE, 'imagePullSecrets', name),
-            })),
-            nodeSelector: annotations(props.nodeSelector),
-            tolerations: props.tolerations,
-            automountServiceAccountToken: false,
-            priorityClassName: props.priorityClassName,
-            terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
-            ...mergeAffinity(apiPlacement(profile, this.selectorLabels), props.affinity),
-            securityContext: {
-              ...restrictedPodSecurityContext(API_UID),
-              fsGroupChangePolicy: 'OnRootMismatch',
-            },
-            containers: [
-              {
-                name: this.name,
-                image: this.image,
-                // IfNotPresent at every level: Level 1 runs a locally built `merlai:latest` that no
-                // registry holds (Always would fail to pull it); Levels 2 and 3 are pinned.
-                imagePullPolicy: 'IfNotPresent',
-                command: Lazy.any({ produce: () => this.command }),
-                ports: [{ name: 'http', containerPort: API_CONTAINER_PORT, protocol: 'TCP' }],
-                env: Lazy.any({ produce: () => this.renderEnv() }),
-                resources: apiResourceRequirements(resources, volumes),
-                ...apiProbes({ liveness, readiness, modelLoadSeconds, modelMode: this.model.mode }),
-                securityContext: restrictedContainerSecurityContext(API_UID),
-                volumeMounts: Lazy.any({ produce: () => this.renderMounts(volumes) }),
-                lifecycle: shutdown.preStopCommand
-                  ? { preStop: { exec: { command: shutdown.preStopCommand } } }
-                  : undefined,
-              },
-            ],
-            volumes: Lazy.any({ produce: () => this.renderVolumes(volumes) }),
-          },
-        },
-      },
+    this.deployment = createApiDeployment(this, {
+      name: this.name,
+      selectorLabels: this.selectorLabels,
+      podLabels,
+      podAnnotations: props.podAnnotations,
+      serviceAccountName: this.serviceAccountName,
+      image: this.image,
+      // Under Argo Rollouts the Rollout scales this Deployment down as its own pods become
+      // available: a fixed count here would bring the old pods back on every apply.
+      replicas: argo ? undefined : this.replicas,
+      rollingUpdate: rolling,
+      terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
+      preStopCommand: shutdown.preStopCommand,
+      placement: mergeAffinity(apiPlacement(profile, this.selectorLabels), props.affinity),
+      imagePullSecrets: props.imagePullSecrets,
+      nodeSelector: props.nodeSelector,
+      tolerations: props.tolerations,
+      priorityClassName: props.priorityClassName,
+      resources: apiResourceRequirements(resources, volumes),
+      probes: apiProbes({ liveness, readiness, modelLoadSeconds, modelMode: this.model.mode }),
+      command: () => this.command,
+      env: () => this.renderEnv(),
+      volumeMounts: () => this.renderMounts(volumes),
+      volumes: () => this.renderVolumes(volumes),
     });
 
     const servicePorts: k8s.ServicePort[] = [
