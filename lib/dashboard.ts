@@ -5,7 +5,7 @@ import { invalidProp } from './core/errors';
 import { selectorLabels } from './core/labels';
 import { requireDnsLabel } from './core/validation';
 import type { MerlaiDatastores } from './datastores/datastores';
-import { POSTGRES_NAME } from './datastores/postgres/postgres';
+import { POSTGRES_NAME } from './datastores/postgres/constants';
 import { REDIS_NAME } from './datastores/redis/redis';
 import type { MerlaiObservability } from './observability/observability';
 import { requestRate, sliMatchers } from './observability/sli';

@@ -79,19 +79,10 @@ export type {
   DatastoreOperator,
   ObjectStoreAddress,
 } from './datastores/endpoints';
-export type {
-  BackupObjectStore,
-  ObjectStoreCa,
-  ResolvedObjectStore,
-  ResolvedObjectStoreCa,
-} from './datastores/postgres/object-store';
 export {
   BARMAN_CLOUD_PLUGIN,
   CNPG_METRICS_PORT,
   CNPG_POSTGRES_IMAGE,
-  type ExternalPostgresOptions,
-  MerlaiPostgres,
-  type MerlaiPostgresProps,
   POSTGRES_DATABASE,
   POSTGRES_IMAGE,
   POSTGRES_IMAGE_UID,
@@ -99,6 +90,17 @@ export {
   POSTGRES_OBJECT_STORE_NAME,
   POSTGRES_PORT,
   POSTGRES_URI_KEY,
+} from './datastores/postgres/constants';
+export type {
+  BackupObjectStore,
+  ObjectStoreCa,
+  ResolvedObjectStore,
+  ResolvedObjectStoreCa,
+} from './datastores/postgres/object-store';
+export {
+  type ExternalPostgresOptions,
+  MerlaiPostgres,
+  type MerlaiPostgresProps,
   type PostgresConnection,
   type PostgresOptions,
 } from './datastores/postgres/postgres';

@@ -25,7 +25,7 @@ import {
   POSTGRES_OBJECT_STORE_NAME,
   POSTGRES_PORT,
   POSTGRES_URI_KEY,
-} from './datastores/postgres/postgres';
+} from './datastores/postgres/constants';
 import {
   BACKUP_CLAIM,
   BACKUP_MOUNT,

@@ -19,8 +19,9 @@ import {
   requirePinnedImage,
   requirePositiveQuantity,
 } from '../../core/validation';
+import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID } from './constants';
 import type { ResolvedObjectStore } from './object-store';
-import { POSTGRES_IMAGE, POSTGRES_IMAGE_UID, type PostgresConnection } from './postgres';
+import type { PostgresConnection } from './postgres';
 
 const TYPE = 'MerlaiPostgresBackup';
 
