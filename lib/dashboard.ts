@@ -6,7 +6,7 @@ import { selectorLabels } from './core/labels';
 import { requireDnsLabel } from './core/validation';
 import type { MerlaiDatastores } from './datastores/datastores';
 import { POSTGRES_NAME } from './datastores/postgres/constants';
-import { REDIS_NAME } from './datastores/redis/redis';
+import { REDIS_NAME } from './datastores/redis/constants';
 import type { MerlaiObservability } from './observability/observability';
 import { requestRate, sliMatchers } from './observability/sli';
 import { BURN_RATE_ALERTS, SLI_WINDOWS, type Slo } from './observability/slo';

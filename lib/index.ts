@@ -116,10 +116,8 @@ export {
   RESTORE_NAME,
   UPLOAD_IMAGE,
 } from './datastores/postgres/postgres-backup';
+export { redisCacheConfig } from './datastores/redis/config';
 export {
-  type ExternalRedisOptions,
-  MerlaiRedis,
-  type MerlaiRedisProps,
   OPSTREE_REDIS_IMAGE,
   OPSTREE_SENTINEL_IMAGE,
   REDIS_EXPORTER_IMAGE,
@@ -130,10 +128,14 @@ export {
   REDIS_NAME,
   REDIS_PORT,
   REDIS_REPLICA_BUFFER_SHARE,
+  SENTINEL_PORT,
+} from './datastores/redis/constants';
+export {
+  type ExternalRedisOptions,
+  MerlaiRedis,
+  type MerlaiRedisProps,
   type RedisClientVariable,
   type RedisOptions,
-  redisCacheConfig,
-  SENTINEL_PORT,
 } from './datastores/redis/redis';
 export {
   GUIDE_LOG_CONFIG,

@@ -35,6 +35,7 @@ import {
   RESTORE_NAME,
   UPLOAD_IMAGE,
 } from './datastores/postgres/postgres-backup';
+import { redisCacheConfig } from './datastores/redis/config';
 import {
   OPSTREE_REDIS_IMAGE,
   OPSTREE_SENTINEL_IMAGE,
@@ -46,9 +47,8 @@ import {
   REDIS_NAME,
   REDIS_PORT,
   REDIS_REPLICA_BUFFER_SHARE,
-  redisCacheConfig,
   SENTINEL_PORT,
-} from './datastores/redis/redis';
+} from './datastores/redis/constants';
 import { GUIDE_LOG_CONFIG } from './logging/logging';
 import { POSTGRES_REPLICATION_LAG_SECONDS } from './observability/datastore-rules';
 import { DEFAULT_PROMETHEUS_SELECTOR_LABELS } from './observability/observability';

@@ -1,26 +1,14 @@
-// Redis, Merlai's cache. Objects: Level 1 Deployment, Service, ServiceAccount and ConfigMap `merlai-redis`;
-// Levels 2 and 3 a redis-operator RedisReplication (with Sentinel), its ConfigMap and a PodMonitor.
+// Redis, Merlai's cache: the MerlaiRedis construct and its props. Objects: Level 1's plain server
+// (standalone.ts), Levels 2 and 3's RedisReplication (replication.ts), an external server's Service, and the
+// Secret of the clients' URL at Level 1 (datastore-support.ts).
 import type { ApiObject } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { EnvValue } from '../../api/env';
 import type { ApiResourceOverrides } from '../../api/resources';
-import {
-  quantity,
-  resolveResources,
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from '../../core/containers';
+import { resolveResources } from '../../core/containers';
 import { invalidProp } from '../../core/errors';
 import { selectorLabels } from '../../core/labels';
-import {
-  type AvailabilityLevel,
-  type LevelProfile,
-  levelProfile,
-  RedisMode,
-  type ResourceProfile,
-} from '../../core/levels';
+import { type AvailabilityLevel, levelProfile, RedisMode } from '../../core/levels';
 import {
   parseQuantity,
   requireAtLeast,
@@ -36,53 +24,21 @@ import {
   rejectWithExternal,
 } from '../datastore-support';
 import type { DatastoreEndpoint } from '../endpoints';
+import { redisCacheConfig } from './config';
+import {
+  OPSTREE_REDIS_IMAGE,
+  REDIS_EXPORTER_PORT,
+  REDIS_IMAGE,
+  REDIS_MAXMEMORY_SHARE,
+  REDIS_NAME,
+  REDIS_PORT,
+  REDIS_TYPE,
+  SENTINEL_PORT,
+} from './constants';
+import { createRedisReplication } from './replication';
+import { createStandaloneRedis } from './standalone';
 
-const TYPE = 'MerlaiRedis';
-
-/** Name of the Redis workload, its Service (Level 1) and its `RedisReplication` (Levels 2 and 3). */
-export const REDIS_NAME = 'merlai-redis';
-/** Redis of Level 1: Redis 7, an exact release (the one Debian bookworm's `redis-server` runs in the tests). */
-export const REDIS_IMAGE = 'redis:7.0.15-bookworm';
-/** The `redis` user of the official image. */
-export const REDIS_IMAGE_UID = 999;
-/** The redis-operator's Redis and Sentinel images of the same release, and its exporter. */
-export const OPSTREE_REDIS_IMAGE = 'quay.io/opstree/redis:v7.0.15';
-export const OPSTREE_SENTINEL_IMAGE = 'quay.io/opstree/redis-sentinel:v7.0.15';
-export const REDIS_EXPORTER_IMAGE = 'quay.io/opstree/redis-exporter:v1.44.0';
-/** The user of the opstree images. */
-const OPSTREE_UID = 1000;
-export const REDIS_PORT = 6379;
-export const SENTINEL_PORT = 26379;
-export const REDIS_EXPORTER_PORT = 9121;
-/**
- * Share of the container's memory limit Redis may fill with keys before it evicts. The rest is for
- * what `maxmemory` does not count and the kernel does: a full resync forks the primary (the child's
- * copy-on-write pages count in the pod's cgroup), each replica's output buffer holds the writes
- * made meanwhile (`REDIS_REPLICA_BUFFER_SHARE` each), plus the backlog, fragmentation and the
- * process itself. At 0.75 a resync under writes could OOM-kill the primary.
- */
-export const REDIS_MAXMEMORY_SHARE = 0.6;
-/**
- * Hard limit of one replica's output buffer during a resync, as a share of the memory limit
- * (`client-output-buffer-limit replica`; Redis's own default, 256 MB, is half of Level 2's pod). A
- * replica that falls further behind is disconnected and resyncs, rather than the primary dying.
- */
-export const REDIS_REPLICA_BUFFER_SHARE = 0.05;
-const SENTINEL_RESOURCES: ResourceProfile = {
-  cpuRequest: '50m',
-  memoryRequest: '64Mi',
-  cpuLimit: '200m',
-  memoryLimit: '128Mi',
-};
-const EXPORTER_RESOURCES: ResourceProfile = {
-  cpuRequest: '25m',
-  memoryRequest: '32Mi',
-  cpuLimit: '100m',
-  memoryLimit: '64Mi',
-};
-
-type RedisReplicationModule = typeof import('../../../imports/redisreplication-redis.redis.opstreelabs.in');
-type PodMonitorModule = typeof import('../../../imports/podmonitor-monitoring.coreos.com');
+const TYPE = REDIS_TYPE;
 
 /** An environment variable a Redis client needs. */
 export interface RedisClientVariable {
@@ -300,7 +256,7 @@ export class MerlaiRedis extends Construct {
 
     if (!replicated) {
       this.endpoint = { port: REDIS_PORT, podLabels: labels };
-      this.standalone(labels, { image, resources, config, passwordSecret, passwordKey });
+      createStandaloneRedis(this, labels, { image, resources, config, passwordSecret, passwordKey });
       return;
     }
     // The redis-operator copies the custom resource's labels onto every pod it creates, data and
@@ -322,7 +278,7 @@ export class MerlaiRedis extends Construct {
       },
       metricsPort: REDIS_EXPORTER_PORT,
     };
-    this.podMonitor = this.replication(profile, crLabels, {
+    this.podMonitor = createRedisReplication(this, profile, crLabels, {
       image,
       instances,
       sentinels,
@@ -332,255 +288,4 @@ export class MerlaiRedis extends Construct {
       passwordKey,
     });
   }
-
-  private standalone(
-    labels: Record<string, string>,
-    o: {
-      image: string;
-      resources: ResourceProfile;
-      config: { name: string; cache: string };
-      passwordSecret: string;
-      passwordKey: string;
-    },
-  ): void {
-    new k8s.KubeConfigMap(this, 'config', {
-      metadata: { name: o.config.name, labels },
-      data: { 'redis.conf': redisStandaloneConfig(o.config.cache) },
-    });
-    new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name: REDIS_NAME, labels },
-      automountServiceAccountToken: false,
-    });
-    new k8s.KubeService(this, 'service', {
-      metadata: { name: REDIS_NAME, labels },
-      spec: {
-        type: 'ClusterIP',
-        selector: labels,
-        ports: [
-          {
-            name: 'redis',
-            port: REDIS_PORT,
-            targetPort: k8s.IntOrString.fromString('redis'),
-            protocol: 'TCP',
-          },
-        ],
-      },
-    });
-    new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name: REDIS_NAME, labels },
-      spec: {
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        selector: { matchLabels: labels },
-        // A second cache pod for a moment only costs cache misses.
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: {
-            maxUnavailable: k8s.IntOrString.fromNumber(0),
-            maxSurge: k8s.IntOrString.fromNumber(1),
-          },
-        },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: REDIS_NAME,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(REDIS_IMAGE_UID),
-            containers: [
-              {
-                name: 'redis',
-                image: o.image,
-                imagePullPolicy: 'IfNotPresent',
-                // The password from the environment (redis-server then hides its arguments behind
-                // its process title); arguments given to the container are appended.
-                command: [
-                  'sh',
-                  '-c',
-                  'exec redis-server /etc/redis/redis.conf --requirepass "$REDIS_PASSWORD" "$@"',
-                  'redis-server',
-                ],
-                // Redis's `dir` defaults to the working directory: the scratch volume.
-                workingDir: '/data',
-                env: [
-                  {
-                    name: 'REDIS_PASSWORD',
-                    valueFrom: { secretKeyRef: { name: o.passwordSecret, key: o.passwordKey } },
-                  },
-                ],
-                ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
-                resources: resourceRequirements(o.resources, { request: '64Mi', limit: '256Mi' }),
-                securityContext: restrictedContainerSecurityContext(REDIS_IMAGE_UID),
-                livenessProbe: {
-                  tcpSocket: { port: k8s.IntOrString.fromString('redis') },
-                  initialDelaySeconds: 5,
-                  periodSeconds: 10,
-                  timeoutSeconds: 3,
-                  failureThreshold: 3,
-                },
-                // Ready once the server answers a command (without the password the answer is a
-                // NOAUTH error, and redis-cli exits 0); refused connections fail the probe.
-                readinessProbe: {
-                  exec: { command: ['redis-cli', '-h', '127.0.0.1', '-p', String(REDIS_PORT), 'ping'] },
-                  periodSeconds: 5,
-                  timeoutSeconds: 3,
-                  failureThreshold: 3,
-                },
-                volumeMounts: [
-                  { name: 'config', mountPath: '/etc/redis', readOnly: true },
-                  { name: 'data', mountPath: '/data' },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'config', configMap: { name: o.config.name } },
-              // Nothing is persisted; the working directory must still be writable.
-              { name: 'data', emptyDir: { sizeLimit: quantity('64Mi') } },
-            ],
-          },
-        },
-      },
-    });
-  }
-
-  private replication(
-    profile: LevelProfile,
-    labels: Record<string, string>,
-    o: {
-      image: string;
-      instances: number;
-      sentinels: number;
-      resources: ResourceProfile;
-      config: { name: string; cache: string };
-      passwordSecret: string;
-      passwordKey: string;
-    },
-  ): ApiObject {
-    new k8s.KubeConfigMap(this, 'config', {
-      metadata: { name: o.config.name, labels },
-      // The opstree image includes this key of `redisConfig.additionalRedisConfig` last.
-      data: { 'redis-additional.conf': o.config.cache },
-    });
-    const rr: RedisReplicationModule = require('../../../imports/redisreplication-redis.redis.opstreelabs.in');
-    const podSecurityContext = restrictedPodSecurityContext(OPSTREE_UID);
-    // The opstree entrypoint writes /etc/redis/redis.conf at start, so its root filesystem stays
-    // writable; everything else Pod Security "restricted" asks for is set.
-    const securityContext = {
-      ...restrictedContainerSecurityContext(OPSTREE_UID),
-      readOnlyRootFilesystem: false,
-    };
-    const antiAffinity = (matchLabels: Record<string, string>) => {
-      const term = { labelSelector: { matchLabels }, topologyKey: 'kubernetes.io/hostname' };
-      return profile.datastores.spreadAcrossNodes
-        ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }
-        : {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }],
-            },
-          };
-    };
-    const secret = { name: o.passwordSecret, key: o.passwordKey };
-    new rr.RedisReplication(this, 'replication', {
-      metadata: { name: REDIS_NAME, labels },
-      spec: {
-        clusterSize: o.instances,
-        kubernetesConfig: {
-          image: o.image,
-          imagePullPolicy: 'IfNotPresent',
-          resources: crdResources(
-            o.resources,
-            rr.RedisReplicationSpecKubernetesConfigResourcesRequests,
-            rr.RedisReplicationSpecKubernetesConfigResourcesLimits,
-          ),
-          redisSecret: secret,
-        },
-        redisConfig: { additionalRedisConfig: o.config.name },
-        podSecurityContext,
-        securityContext,
-        affinity: antiAffinity({ ...labels, redis_setup_type: 'replication' }),
-        pdb: { enabled: true, minAvailable: 1 },
-        redisExporter: {
-          enabled: true,
-          image: REDIS_EXPORTER_IMAGE,
-          imagePullPolicy: 'IfNotPresent',
-          port: REDIS_EXPORTER_PORT,
-          resources: crdResources(
-            EXPORTER_RESOURCES,
-            rr.RedisReplicationSpecRedisExporterResourcesRequests,
-            rr.RedisReplicationSpecRedisExporterResourcesLimits,
-          ),
-          securityContext: { ...securityContext, readOnlyRootFilesystem: true },
-        },
-        sentinel: {
-          size: o.sentinels,
-          image: OPSTREE_SENTINEL_IMAGE,
-          imagePullPolicy: 'IfNotPresent',
-          resources: crdResources(
-            SENTINEL_RESOURCES,
-            rr.RedisReplicationSpecSentinelResourcesRequests,
-            rr.RedisReplicationSpecSentinelResourcesLimits,
-          ),
-          redisSecret: secret,
-          podSecurityContext,
-          securityContext,
-          affinity: antiAffinity({ ...labels, redis_setup_type: 'sentinel' }),
-        },
-      },
-    });
-
-    const monitoring: PodMonitorModule = require('../../../imports/podmonitor-monitoring.coreos.com');
-    return new monitoring.PodMonitor(this, 'pod-monitor', {
-      metadata: { name: REDIS_NAME, labels },
-      spec: {
-        selector: { matchLabels: { ...labels, redis_setup_type: 'replication' } },
-        podMetricsEndpoints: [{ port: 'redis-exporter' }],
-      },
-    });
-  }
-}
-
-/**
- * The cache settings every mode shares, from the container's memory limit: LRU eviction at
- * `maxmemory`, replica output buffers bounded, and nothing written to disk.
- */
-export function redisCacheConfig(memoryLimitBytes: number): string {
-  const replicaBuffer = Math.floor(memoryLimitBytes * REDIS_REPLICA_BUFFER_SHARE);
-  return [
-    '# Merlai cache: evict the least recently used key when full; persist nothing.',
-    `# maxmemory ${REDIS_MAXMEMORY_SHARE * 100} % of the memory limit: room for a resync's fork and replica buffers.`,
-    `maxmemory ${Math.floor(memoryLimitBytes * REDIS_MAXMEMORY_SHARE)}`,
-    'maxmemory-policy allkeys-lru',
-    `client-output-buffer-limit replica ${replicaBuffer} ${Math.floor(replicaBuffer / 2)} 60`,
-    'save ""',
-    'appendonly no',
-    '',
-  ].join('\n');
-}
-
-/** The whole `redis.conf` of the standalone server; the password comes from `--requirepass`. */
-function redisStandaloneConfig(cache: string): string {
-  return [
-    `bind * -::*`,
-    `port ${REDIS_PORT}`,
-    'protected-mode yes',
-    'daemonize no',
-    'logfile ""',
-    'tcp-keepalive 300',
-    cache,
-  ].join('\n');
-}
-
-interface QuantityFactory<T> {
-  fromString(value: string): T;
-}
-
-/** Requests and limits in the shape of a generated binding's resource classes. */
-function crdResources<R, L>(
-  r: ResourceProfile,
-  requests: QuantityFactory<R>,
-  limits: QuantityFactory<L>,
-): { requests: { [key: string]: R }; limits: { [key: string]: L } } {
-  return {
-    requests: { cpu: requests.fromString(r.cpuRequest), memory: requests.fromString(r.memoryRequest) },
-    limits: { cpu: limits.fromString(r.cpuLimit), memory: limits.fromString(r.memoryLimit) },
-  };
 }
