@@ -80,9 +80,13 @@ export type {
   ObjectStoreAddress,
 } from './datastores/endpoints';
 export {
+  BACKUP_CLAIM,
+  BACKUP_MOUNT,
+  BACKUP_NAME,
   BARMAN_CLOUD_PLUGIN,
   CNPG_METRICS_PORT,
   CNPG_POSTGRES_IMAGE,
+  LOCAL_CACHE_DUMPS,
   POSTGRES_DATABASE,
   POSTGRES_IMAGE,
   POSTGRES_IMAGE_UID,
@@ -90,6 +94,9 @@ export {
   POSTGRES_OBJECT_STORE_NAME,
   POSTGRES_PORT,
   POSTGRES_URI_KEY,
+  RESTORE_DOWNLOAD_DIR,
+  RESTORE_NAME,
+  UPLOAD_IMAGE,
 } from './datastores/postgres/constants';
 export type {
   BackupObjectStore,
@@ -105,16 +112,9 @@ export {
   type PostgresOptions,
 } from './datastores/postgres/postgres';
 export {
-  BACKUP_CLAIM,
-  BACKUP_MOUNT,
-  BACKUP_NAME,
-  LOCAL_CACHE_DUMPS,
   MerlaiPostgresBackup,
   type MerlaiPostgresBackupProps,
   type PostgresBackupOptions,
-  RESTORE_DOWNLOAD_DIR,
-  RESTORE_NAME,
-  UPLOAD_IMAGE,
 } from './datastores/postgres/postgres-backup';
 export { redisCacheConfig } from './datastores/redis/config';
 export {

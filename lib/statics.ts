@@ -15,9 +15,13 @@ import {
 import { parseQuantity } from './core/validation';
 import { GRAFANA_DASHBOARD_LABELS, GRAFANA_SCHEMA_VERSION } from './dashboard';
 import {
+  BACKUP_CLAIM,
+  BACKUP_MOUNT,
+  BACKUP_NAME,
   BARMAN_CLOUD_PLUGIN,
   CNPG_METRICS_PORT,
   CNPG_POSTGRES_IMAGE,
+  LOCAL_CACHE_DUMPS,
   POSTGRES_DATABASE,
   POSTGRES_IMAGE,
   POSTGRES_IMAGE_UID,
@@ -25,16 +29,10 @@ import {
   POSTGRES_OBJECT_STORE_NAME,
   POSTGRES_PORT,
   POSTGRES_URI_KEY,
-} from './datastores/postgres/constants';
-import {
-  BACKUP_CLAIM,
-  BACKUP_MOUNT,
-  BACKUP_NAME,
-  LOCAL_CACHE_DUMPS,
   RESTORE_DOWNLOAD_DIR,
   RESTORE_NAME,
   UPLOAD_IMAGE,
-} from './datastores/postgres/postgres-backup';
+} from './datastores/postgres/constants';
 import { redisCacheConfig } from './datastores/redis/config';
 import {
   OPSTREE_REDIS_IMAGE,

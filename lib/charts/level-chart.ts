@@ -11,7 +11,7 @@ import { AvailabilityLevel, type LevelProfile, levelProfile } from '../core/leve
 import { requireDnsLabel } from '../core/validation';
 import { MerlaiDashboard, type MerlaiDashboardOptions } from '../dashboard';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from '../datastores/datastores';
-import { BACKUP_NAME } from '../datastores/postgres/postgres-backup';
+import { BACKUP_NAME } from '../datastores/postgres/constants';
 import { MerlaiLogging, type MerlaiLoggingOptions } from '../logging/logging';
 import { MerlaiObservability, type MerlaiObservabilityOptions } from '../observability/observability';
 import {

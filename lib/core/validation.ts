@@ -291,3 +291,29 @@ export function requireWholeSeconds(
   }
   return seconds;
 }
+
+// Schedules
+
+const CRON_MACRO = /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
+const CRON_FIELD = /^[0-9A-Za-z*?,/-]+$/;
+
+/** Checks a CronJob schedule: five fields (minute hour day-of-month month day-of-week) or a macro. */
+export function requireCronSchedule(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  value: string,
+): string {
+  const fields = typeof value === 'string' ? value.trim().split(/\s+/) : [];
+  const valid = CRON_MACRO.test(value) || (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f)));
+  if (!valid) {
+    invalidProp(
+      scope,
+      constructType,
+      prop,
+      value,
+      "expected a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 3 * * *', or a macro such as '@daily'",
+    );
+  }
+  return value;
+}

@@ -22,3 +22,20 @@ export const CNPG_METRICS_PORT = 9187;
 export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 /** The plugin's `ObjectStore` (`barmancloud.cnpg.io/v1`) the chart creates for the cluster. */
 export const POSTGRES_OBJECT_STORE_NAME = 'merlai-postgres-object-store';
+/** The CronJob running the guide's `pg_dump` (the observability rules alert on this name). */
+export const BACKUP_NAME = 'merlai-postgres-backup';
+/** A suspended CronJob that never fires: the template of the restore Job (`kubectl create job --from=…`). */
+export const RESTORE_NAME = 'merlai-postgres-restore';
+/** Where the backup volume is mounted in both jobs. */
+export const BACKUP_MOUNT = '/backups';
+/** The volume holding the dumps (with an object store: a cache of the newest ones). */
+export const BACKUP_CLAIM = 'merlai-postgres-backups';
+/**
+ * The S3 client of the upload and download containers: curl's own image, whose curl (>= 7.75)
+ * signs requests with AWS Signature V4 (`--aws-sigv4`); the PostgreSQL image has no HTTP client.
+ */
+export const UPLOAD_IMAGE = 'curlimages/curl:8.11.1';
+/** Dumps the backup volume keeps when an object store holds the copies that count. */
+export const LOCAL_CACHE_DUMPS = 2;
+/** Where the restore Job downloads the dump it restores (on the backup volume). */
+export const RESTORE_DOWNLOAD_DIR = `${BACKUP_MOUNT}/.restore`;
