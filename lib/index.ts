@@ -137,8 +137,8 @@ export {
   type RedisClientVariable,
   type RedisOptions,
 } from './datastores/redis/redis';
+export { GUIDE_LOG_CONFIG } from './logging/files';
 export {
-  GUIDE_LOG_CONFIG,
   LogFormat,
   MerlaiLogging,
   type MerlaiLoggingOptions,

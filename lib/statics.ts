@@ -47,7 +47,7 @@ import {
   REDIS_REPLICA_BUFFER_SHARE,
   SENTINEL_PORT,
 } from './datastores/redis/constants';
-import { GUIDE_LOG_CONFIG } from './logging/logging';
+import { GUIDE_LOG_CONFIG } from './logging/files';
 import { POSTGRES_REPLICATION_LAG_SECONDS } from './observability/datastore-rules';
 import { DEFAULT_PROMETHEUS_SELECTOR_LABELS } from './observability/observability';
 import { DEFAULT_RUNBOOK_BASE_URL } from './observability/runbooks';
