@@ -1,10 +1,9 @@
 // Argo Rollouts for blue-green and canary. Objects: Rollout `<api>`, Service `<api>-preview` or `<api>-canary`,
 // AnalysisTemplate `<api>-error-ratio` (canary).
-/**
- * The Argo Rollouts objects of the blue-green and canary strategies. Loaded by `MerlaiApi` only when
- * one of them is chosen: the generated bindings are heavy, and the default rolling update needs none.
- * Not re-exported from `index.ts` for the same reason; choose a strategy with `DeploymentStrategy`.
- */
+//
+// The Argo Rollouts objects of the blue-green and canary strategies. Loaded by `MerlaiApi` only when
+// one of them is chosen: the generated bindings are heavy, and the default rolling update needs none.
+// Not re-exported from `index.ts` for the same reason; choose a strategy with `DeploymentStrategy`.
 import { type ApiObject, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';

@@ -1,9 +1,8 @@
 // Where each alert's runbook is: runbook URLs and GitHub's heading anchors. No objects.
-/**
- * Where each alert's runbook is: a section of `docs/runbooks.md` per alert, linked from the alert's
- * `runbook_url` annotation as `<base URL>#<anchor>`, the anchor being GitHub's slug of the section's
- * heading (the alert name).
- */
+//
+// Where each alert's runbook is: a section of `docs/runbooks.md` per alert, linked from the alert's
+// `runbook_url` annotation as `<base URL>#<anchor>`, the anchor being GitHub's slug of the section's
+// heading (the alert name).
 
 /**
  * The runbook file of this repository on its default branch. Point `runbookBaseUrl` at your own

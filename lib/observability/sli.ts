@@ -1,9 +1,8 @@
 // The service level indicators, measured at ingress-nginx, as PromQL. No objects.
-/**
- * Service level indicators of the Merlai API, measured at the ingress-nginx controller (Merlai
- * exposes no metrics of its own). The SLO rules and the canary analysis both read these, so an
- * alert and a rollout gate agree on what "an error" is.
- */
+//
+// Service level indicators of the Merlai API, measured at the ingress-nginx controller (Merlai
+// exposes no metrics of its own). The SLO rules and the canary analysis both read these, so an
+// alert and a rollout gate agree on what "an error" is.
 
 /**
  * The label that carries the Ingress's namespace on ingress-nginx's series as Prometheus stores
