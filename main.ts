@@ -2,7 +2,7 @@ import { App, YamlOutputType } from 'cdk8s';
 import { Level1DevChart, Level2StagingChart, Level3ProductionChart, type MerlaiLevelChartProps } from './lib';
 import { buildAppFromConfig, synthesize as synthesizeApp } from './lib/cli/app';
 import { exampleObjectStore, findConfigFile, loadConfig } from './lib/cli/config';
-import { AvailabilityLevel, LEVEL_PROFILES } from './lib/levels';
+import { AvailabilityLevel, LEVEL_PROFILES } from './lib/core/levels';
 
 /** The example object store of the shipped charts (defined beside the default configuration). */
 export { exampleObjectStore };

@@ -1,29 +1,27 @@
+// The module-level constants and functions as static members of MerlaiConstants and MerlaiFunctions (jsii). No objects.
 import type { Chart } from 'cdk8s';
-import { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api';
-import { type ComposeOptions, type ComposeOutput, composeFromChart } from './compose';
-import { GRAFANA_DASHBOARD_LABELS, GRAFANA_SCHEMA_VERSION } from './dashboard';
-import { FLOATING_TAGS, type ImageReference, isPinned, parseImage } from './image';
-import { POD_SECURITY_VERSION, podSecurityLabels } from './level-chart';
+import { API_CONTAINER_PORT, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './api/constants';
+import { DEFAULT_MODEL, HF_HOME, MODELS_MOUNT } from './api/model';
+import { POD_SECURITY_VERSION, podSecurityLabels } from './charts/level-chart';
+import { type ComposeOptions, type ComposeOutput, composeFromChart } from './compose/compose';
+import { FLOATING_TAGS, type ImageReference, isPinned, parseImage } from './core/image';
 import {
   type AvailabilityLevel,
   LEVEL_PROFILES,
   type LevelProfile,
   levelProfile,
   monthlyErrorBudgetMinutes,
-} from './levels';
-import { GUIDE_LOG_CONFIG } from './logging';
-import { DEFAULT_MODEL, HF_HOME, MODELS_MOUNT } from './model';
+} from './core/levels';
+import { parseQuantity } from './core/validation';
+import { GRAFANA_DASHBOARD_LABELS, GRAFANA_SCHEMA_VERSION } from './dashboard';
 import {
-  BURN_RATE_ALERTS,
-  type BurnRateAlert,
-  DEFAULT_PROMETHEUS_SELECTOR_LABELS,
-  POSTGRES_REPLICATION_LAG_SECONDS,
-  SLI_WINDOWS,
-} from './observability';
-import {
+  BACKUP_CLAIM,
+  BACKUP_MOUNT,
+  BACKUP_NAME,
   BARMAN_CLOUD_PLUGIN,
   CNPG_METRICS_PORT,
   CNPG_POSTGRES_IMAGE,
+  LOCAL_CACHE_DUMPS,
   POSTGRES_DATABASE,
   POSTGRES_IMAGE,
   POSTGRES_IMAGE_UID,
@@ -31,17 +29,11 @@ import {
   POSTGRES_OBJECT_STORE_NAME,
   POSTGRES_PORT,
   POSTGRES_URI_KEY,
-} from './postgres';
-import {
-  BACKUP_CLAIM,
-  BACKUP_MOUNT,
-  BACKUP_NAME,
-  LOCAL_CACHE_DUMPS,
   RESTORE_DOWNLOAD_DIR,
   RESTORE_NAME,
   UPLOAD_IMAGE,
-} from './postgres-backup';
-import { parseQuantity } from './quantity';
+} from './datastores/postgres/constants';
+import { redisCacheConfig } from './datastores/redis/config';
 import {
   OPSTREE_REDIS_IMAGE,
   OPSTREE_SENTINEL_IMAGE,
@@ -53,16 +45,12 @@ import {
   REDIS_NAME,
   REDIS_PORT,
   REDIS_REPLICA_BUFFER_SHARE,
-  redisCacheConfig,
   SENTINEL_PORT,
-} from './redis';
-import { DEFAULT_RUNBOOK_BASE_URL } from './runbooks';
-import {
-  DEFAULT_KUBERNETES_API_SERVER,
-  KUBERNETES_API_SERVER_PORTS,
-  type KubernetesApiServer,
-  NODE_LOCAL_DNS_CIDR,
-} from './security';
+} from './datastores/redis/constants';
+import { GUIDE_LOG_CONFIG } from './logging/files';
+import { POSTGRES_REPLICATION_LAG_SECONDS } from './observability/datastore-rules';
+import { DEFAULT_PROMETHEUS_SELECTOR_LABELS } from './observability/observability';
+import { DEFAULT_RUNBOOK_BASE_URL } from './observability/runbooks';
 import {
   DEFAULT_INGRESS_NAMESPACE_LABEL,
   DEFAULT_INGRESS_NGINX_CLASSES,
@@ -71,7 +59,14 @@ import {
   requestRate,
   type SliScope,
   slowRatio,
-} from './sli';
+} from './observability/sli';
+import { BURN_RATE_ALERTS, type BurnRateAlert, SLI_WINDOWS } from './observability/slo';
+import {
+  DEFAULT_KUBERNETES_API_SERVER,
+  KUBERNETES_API_SERVER_PORTS,
+  type KubernetesApiServer,
+  NODE_LOCAL_DNS_CIDR,
+} from './security/security';
 
 /*
  * The module-level constants and functions, as static members of classes: jsii (the Python, Java,

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { MerlaiAdmissionPolicies } from '../lib/admission/policies';
-import { AvailabilityLevel } from '../lib/levels';
+import { AvailabilityLevel } from '../lib/core/levels';
 
 // The policies' behaviour is proven on a real API server (test/conformance/admission.ts, run by
 // the conformance step on Kubernetes 1.30 or later); these tests pin their shape.

@@ -16,7 +16,7 @@ import {
   validateConfig,
 } from '../lib/cli/config';
 import { readCharts } from '../lib/cli/objects';
-import { AvailabilityLevel } from '../lib/levels';
+import { AvailabilityLevel } from '../lib/core/levels';
 import { PROJECT_ROOT } from './support/shared';
 
 const BAD = path.join(__dirname, 'fixtures/config/bad');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { run } from '../lib/cli/command';
 import { dotHash, picture, toDot, toMermaid } from '../lib/cli/graph';
 import { readCharts } from '../lib/cli/objects';
-import { LEVEL_PROFILES } from '../lib/levels';
+import { LEVEL_PROFILES } from '../lib/core/levels';
 import { PROJECT_ROOT } from './support/shared';
 import { haveTool } from './support/tools';
 

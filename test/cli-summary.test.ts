@@ -3,8 +3,8 @@ import path from 'node:path';
 import { run } from '../lib/cli/command';
 import { readCharts } from '../lib/cli/objects';
 import { type ChartSummary, formatSummary, longestCronGapHours, summarize } from '../lib/cli/summary';
-import { LEVEL_PROFILES, type LevelProfile, type ResourceProfile } from '../lib/levels';
-import { parseQuantity } from '../lib/quantity';
+import { LEVEL_PROFILES, type LevelProfile, type ResourceProfile } from '../lib/core/levels';
+import { parseQuantity } from '../lib/core/validation';
 import { PROJECT_ROOT } from './support/shared';
 
 const DIST = readCharts(path.join(PROJECT_ROOT, 'dist'));

@@ -4,7 +4,7 @@ import { Yaml } from 'cdk8s';
 import { buildAppFromConfig } from '../lib/cli/app';
 import { loadConfig } from '../lib/cli/config';
 import { stringifyDocument, stringifyDocuments, withFastYaml, yamlFallbacks } from '../lib/cli/yaml';
-import { composeFromChart } from '../lib/compose';
+import { composeFromChart } from '../lib/compose/compose';
 import { buildApp } from '../main';
 import { PROJECT_ROOT } from './support/shared';
 

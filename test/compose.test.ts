@@ -6,7 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { load as parseYaml } from 'js-yaml';
 import { AvailabilityLevel } from '../lib';
-import { composeFromChart } from '../lib/compose';
+import { composeFromChart } from '../lib/compose/compose';
 import { type KubeObject, synthLevel } from './support/synth';
 import { haveTool } from './support/tools';
 

@@ -16,7 +16,7 @@ import {
   RedisMode,
   UPLOAD_IMAGE,
 } from '../lib';
-import { selectorLabels } from '../lib/labels';
+import { selectorLabels } from '../lib/core/labels';
 import { cronJobStep, cronJobSteps } from './support/jobs';
 import { schemaErrors } from './support/k8s-schema';
 import type { PodTemplate } from './support/pod-security';

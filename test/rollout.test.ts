@@ -13,7 +13,7 @@ import {
   type MerlaiLevelChartProps,
   PreStopPause,
 } from '../lib';
-import { errorRatioOrZero } from '../lib/sli';
+import { errorRatioOrZero } from '../lib/observability/sli';
 import { availability, availabilityViolations } from './support/availability';
 import { schemaErrors } from './support/k8s-schema';
 import { find, type KubeObject, LEVELS, synthLevel } from './support/synth';

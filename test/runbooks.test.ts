@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_RUNBOOK_BASE_URL, LEVEL_PROFILES } from '../lib';
-import { githubSlug, markdownAnchors } from '../lib/runbooks';
+import { githubSlug, markdownAnchors } from '../lib/observability/runbooks';
 import { type KubeObject, LEVELS, synthLevel } from './support/synth';
 
 const RUNBOOKS = path.resolve(__dirname, '..', 'docs', 'runbooks.md');

@@ -5,8 +5,8 @@
 // and (when the level pins images) an image without a digest.
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { invalidProp } from '../errors';
-import { type AvailabilityLevel, levelProfile } from '../levels';
+import { invalidProp } from '../core/errors';
+import { type AvailabilityLevel, levelProfile } from '../core/levels';
 
 /** A PodDisruptionBudget the policies keep: it may not be deleted, nor its `minAvailable` lowered. */
 export interface GuardedDisruptionBudget {

@@ -1,5 +1,5 @@
-import { selectorLabels } from '../labels';
-import type { LevelProfile } from '../levels';
+import { selectorLabels } from '../core/labels';
+import type { LevelProfile } from '../core/levels';
 import type { ClusterModel, ListeningPort, ModelEndpoint, ModelNamespace, ModelPod } from './network-policy';
 import type { KubeObject } from './objects';
 

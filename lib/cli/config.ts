@@ -2,21 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
-import type {
-  ApiAutoscalingOverrides,
-  ApiIngressOptions,
-  ApiResourceOverrides,
-  MerlaiApiOptions,
-  ProbeOverrides,
-} from '../api';
-import type { MerlaiDatastoresOptions } from '../datastores';
-import type { MerlaiLevelChartProps } from '../level-chart';
-import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../levels';
-import type { BackupObjectStore } from '../object-store';
-import type { ExternalPostgresOptions, PostgresOptions } from '../postgres';
-import type { PostgresBackupOptions } from '../postgres-backup';
-import type { ExternalRedisOptions, RedisOptions } from '../redis';
-import type { KubernetesApiServer, MerlaiSecurityOptions } from '../security';
+import type { ApiAutoscalingOverrides } from '../api/autoscaling';
+import type { ApiIngressOptions } from '../api/ingress';
+import type { ProbeOverrides } from '../api/probes';
+import type { MerlaiApiOptions } from '../api/props';
+import type { ApiResourceOverrides } from '../api/resources';
+import type { MerlaiLevelChartProps } from '../charts/level-chart';
+import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../core/levels';
+import type { MerlaiDatastoresOptions } from '../datastores/datastores';
+import type { BackupObjectStore } from '../datastores/postgres/object-store';
+import type { ExternalPostgresOptions, PostgresOptions } from '../datastores/postgres/postgres';
+import type { PostgresBackupOptions } from '../datastores/postgres/postgres-backup';
+import type { ExternalRedisOptions, RedisOptions } from '../datastores/redis/redis';
+import type { KubernetesApiServer, MerlaiSecurityOptions } from '../security/security';
 
 /** The file the command and `npm run synth` read when it exists in the working folder. */
 export const DEFAULT_CONFIG_FILE = 'merlai.config.yaml';

@@ -1,22 +1,21 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import type { MerlaiApi } from '../api';
-import type { MerlaiDatastores } from '../datastores';
-import { invalidProp, requireDnsLabel } from '../errors';
-import { selectorLabels } from '../labels';
-import type { MerlaiObservability } from '../observability';
+import type { MerlaiApi } from '../api/api';
+import { invalidProp } from '../core/errors';
+import { selectorLabels } from '../core/labels';
+import { isLabelKey, isLabelValue, requireDnsLabel } from '../core/validation';
+import type { MerlaiDatastores } from '../datastores/datastores';
+import type { MerlaiObservability } from '../observability/observability';
+import { percent } from '../observability/promql';
 import { grafanaModel } from './grafana';
 import { type ApiWorkload, postgresRow, redisRow, sloRow, trafficRow, workloadRow } from './panels';
-import { percent } from './promql';
 import type { DashboardPanel, DashboardRow } from './types';
 
 const TYPE = 'MerlaiDashboard';
 
 // A Kubernetes label key (optional DNS-subdomain prefix) and value. lib/observability.ts checks
 // its prometheusSelectorLabels with the same two expressions.
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /**
  * The label kube-prometheus-stack's Grafana sidecar discovers dashboard ConfigMaps by
@@ -91,7 +90,7 @@ export class MerlaiDashboard extends Construct {
       );
     }
     for (const [key, value] of Object.entries(discovery)) {
-      if (!LABEL_KEY.test(key)) {
+      if (!isLabelKey(key)) {
         invalidProp(
           this,
           TYPE,
@@ -100,7 +99,7 @@ export class MerlaiDashboard extends Construct {
           'expected a Kubernetes label key such as grafana_dashboard',
         );
       }
-      if (!LABEL_VALUE.test(value)) {
+      if (!isLabelValue(value)) {
         invalidProp(
           this,
           TYPE,
@@ -181,7 +180,7 @@ function monitoredDatastore(
   which: 'postgres' | 'redis',
 ): { readonly name: string } | undefined {
   const store = stores?.[which];
-  return store?.node.tryFindChild('pod-monitor') ? store : undefined;
+  return store?.podMonitor ? store : undefined;
 }
 
 /** The API's HorizontalPodAutoscaler, as synthesized; undefined without autoscaling. */

@@ -1,9 +1,10 @@
 // The panels of the dashboard: titles, descriptions, units, queries and threshold lines, from the
 // same definitions as the PrometheusRules. Grafana's JSON is made of them in ./grafana.ts.
 
-import { BURN_RATE_ALERTS, type ObservabilityDefinitions, SLI_WINDOWS, type Slo } from '../observability';
-import { requestRate, sliMatchers } from '../sli';
-import { capitalized, labelSelector, percent, promNumber } from './promql';
+import type { ObservabilityDefinitions } from '../observability/observability';
+import { percent, promNumber, promSelector } from '../observability/promql';
+import { requestRate, sliMatchers } from '../observability/sli';
+import { BURN_RATE_ALERTS, SLI_WINDOWS, type Slo } from '../observability/slo';
 import type { DashboardQuery, DashboardRow, RowPanel } from './types';
 
 /** The API as the workload panels read it. */
@@ -46,7 +47,7 @@ export function sloRow(defs: ObservabilityDefinitions): DashboardRow {
 }
 
 function sloPanels(slo: Slo, defs: ObservabilityDefinitions): RowPanel[] {
-  const sel = labelSelector(defs.seriesLabels);
+  const sel = promSelector(defs.seriesLabels);
   const budget = 1 - slo.objective;
   const name = capitalized(slo.name);
   const factors = [...new Set(BURN_RATE_ALERTS.flatMap((a) => a.conditions.map((c) => c.factor)))].sort(
@@ -141,24 +142,24 @@ export function trafficRow(defs: ObservabilityDefinitions): DashboardRow {
 export function workloadRow(api: ApiWorkload): DashboardRow {
   const { namespace, name, autoscaler } = api;
   const ns = { namespace };
-  const deployment = labelSelector({ ...ns, deployment: name });
+  const deployment = promSelector({ ...ns, deployment: name });
   // Pods of the Deployment (or of a Rollout of the same name): <name>-<template hash>-<suffix>.
-  const apiPods = labelSelector({ ...ns, container: name }, { pod: `${name}-[a-z0-9]+-[a-z0-9]+` });
+  const apiPods = promSelector({ ...ns, container: name }, { pod: `${name}-[a-z0-9]+-[a-z0-9]+` });
   const resource = (kind: 'requests' | 'limits', r: 'cpu' | 'memory') =>
-    `max(kube_pod_container_resource_${kind}${labelSelector({ ...ns, container: name, resource: r })})`;
+    `max(kube_pod_container_resource_${kind}${promSelector({ ...ns, container: name, resource: r })})`;
   const podQueries: DashboardQuery[] = [
     { expr: `kube_deployment_status_replicas_available${deployment}`, legend: 'ready (available)' },
     { expr: `kube_deployment_spec_replicas${deployment}`, legend: 'desired' },
   ];
   if (autoscaler) {
-    const hpa = labelSelector({ ...ns, horizontalpodautoscaler: autoscaler.name });
+    const hpa = promSelector({ ...ns, horizontalpodautoscaler: autoscaler.name });
     podQueries.push(
       { expr: `kube_horizontalpodautoscaler_status_current_replicas${hpa}`, legend: 'autoscaler current' },
       { expr: `kube_horizontalpodautoscaler_status_desired_replicas${hpa}`, legend: 'autoscaler desired' },
       { expr: `kube_horizontalpodautoscaler_spec_max_replicas${hpa}`, legend: 'autoscaler maximum' },
     );
   }
-  const workloadPods = labelSelector(ns, { pod: `(${api.workloads.join('|')})-.+` });
+  const workloadPods = promSelector(ns, { pod: `(${api.workloads.join('|')})-.+` });
   return {
     title: 'API workload',
     panels: [
@@ -204,7 +205,7 @@ export function workloadRow(api: ApiWorkload): DashboardRow {
             legend: 'restarts {{pod}}/{{container}}',
           },
           {
-            expr: `sum by (pod, container) (kube_pod_container_status_last_terminated_reason${labelSelector({ ...ns, reason: 'OOMKilled' })})`,
+            expr: `sum by (pod, container) (kube_pod_container_status_last_terminated_reason${promSelector({ ...ns, reason: 'OOMKilled' })})`,
             legend: 'last terminated OOMKilled {{pod}}/{{container}}',
           },
         ],
@@ -216,7 +217,7 @@ export function workloadRow(api: ApiWorkload): DashboardRow {
         unit: 'percentunit',
         queries: [
           {
-            expr: `1 - kubelet_volume_stats_available_bytes${labelSelector(ns)} / kubelet_volume_stats_capacity_bytes${labelSelector(ns)}`,
+            expr: `1 - kubelet_volume_stats_available_bytes${promSelector(ns)} / kubelet_volume_stats_capacity_bytes${promSelector(ns)}`,
             legend: '{{persistentvolumeclaim}}',
           },
         ],
@@ -231,7 +232,7 @@ export function workloadRow(api: ApiWorkload): DashboardRow {
 
 export function postgresRow(postgres: DatastoreWorkload, backup: BackupWatch): DashboardRow {
   const { namespace, name } = postgres;
-  const pods = labelSelector({ namespace }, { pod: `${name}-[0-9]+` });
+  const pods = promSelector({ namespace }, { pod: `${name}-[0-9]+` });
   const panels: RowPanel[] = [
     {
       title: 'PostgreSQL instances up',
@@ -276,7 +277,7 @@ export function postgresRow(postgres: DatastoreWorkload, backup: BackupWatch): D
       unit: 's',
       queries: [
         {
-          expr: `time() - kube_cronjob_status_last_successful_time${labelSelector({ namespace, cronjob: cronJob })}`,
+          expr: `time() - kube_cronjob_status_last_successful_time${promSelector({ namespace, cronjob: cronJob })}`,
           legend: cronJob,
         },
       ],
@@ -291,7 +292,7 @@ export function postgresRow(postgres: DatastoreWorkload, backup: BackupWatch): D
 
 export function redisRow(redis: DatastoreWorkload): DashboardRow {
   const { namespace, name } = redis;
-  const pods = labelSelector({ namespace }, { pod: `${name}-[0-9]+` });
+  const pods = promSelector({ namespace }, { pod: `${name}-[0-9]+` });
   const rate = (metric: string) => `sum(rate(${metric}${pods}[5m]))`;
   return {
     title: 'Redis (redis_exporter)',
@@ -339,4 +340,9 @@ export function redisRow(redis: DatastoreWorkload): DashboardRow {
       },
     ],
   };
+}
+
+/** `availability` as `Availability`. */
+function capitalized(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
 }

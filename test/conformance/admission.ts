@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { MerlaiAdmissionPolicies } from '../../lib/admission/policies';
-import { AvailabilityLevel, LEVEL_PROFILES } from '../../lib/levels';
+import { AvailabilityLevel, LEVEL_PROFILES } from '../../lib/core/levels';
 import { buildApp } from '../../main';
 
 const kubectl = process.env.KUBECTL ?? 'kubectl';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { type AvailabilityLevel, LEVEL_PROFILES } from '../../lib/levels';
+import { type AvailabilityLevel, LEVEL_PROFILES } from '../../lib/core/levels';
 import { find, type KubeObject } from './synth';
 
 /**
