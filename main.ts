@@ -1,10 +1,19 @@
 import { App, YamlOutputType } from 'cdk8s';
-import { Level1DevChart, Level2StagingChart, Level3ProductionChart, type MerlaiLevelChartProps } from './lib';
-import { buildAppFromConfig, synthesize as synthesizeApp } from './lib/cli/app';
-import { exampleObjectStore, findConfigFile, loadConfig } from './lib/cli/config';
-import { AvailabilityLevel, LEVEL_PROFILES } from './lib/levels';
+// The app's side of the command: synthesis (dashboards and Compose files beside the charts) and
+// the configuration file's environments. The library (lib/) loads none of cli/.
+import { buildAppFromConfig, synthesize as synthesizeApp } from './cli/app';
+import { findConfigFile, loadConfig } from './cli/config';
+import { exampleObjectStore } from './cli/examples';
+import {
+  AvailabilityLevel,
+  LEVEL_PROFILES,
+  Level1DevChart,
+  Level2StagingChart,
+  Level3ProductionChart,
+  type MerlaiLevelChartProps,
+} from './lib';
 
-/** The example object store of the shipped charts (defined beside the default configuration). */
+/** The example object store of the shipped charts (shared with the command's default configuration). */
 export { exampleObjectStore };
 
 /**

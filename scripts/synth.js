@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The synth entry point of `npm run synth` and `npx cdk8s synth` (cdk8s.yaml): runs main.ts as one
-// esbuild bundle of main.ts, lib/, imports/ and the packages they load, cached under
+// esbuild bundle of main.ts, lib/, cli/, imports/ and the packages they load, cached under
 // node_modules/.cache/merlai-cdk8s/synth/ by the content hash of the sources and the lock file
 // (remembered against their sizes and modification times), with V8's code cache for it beside it.
 //
@@ -39,7 +39,7 @@ function sources(dir) {
 }
 
 function bundlePath() {
-  const files = ['main.ts', ...sources('lib'), ...sources('imports'), 'package-lock.json'];
+  const files = ['main.ts', ...sources('lib'), ...sources('cli'), ...sources('imports'), 'package-lock.json'];
   // The content hash is remembered against the files' sizes and modification times, so a warm
   // run stats the ~100 sources instead of reading and hashing their 5 MB; any change to a file
   // (a new size or time) hashes the contents again.

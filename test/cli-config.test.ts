@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildAppFromConfig, synthesize, synthToObjects } from '../lib/cli/app';
-import { run } from '../lib/cli/command';
+import { buildAppFromConfig, synthesize, synthToObjects } from '../cli/app';
+import { run } from '../cli/command';
 import {
   CONFIG_SCHEMA,
   ConfigError,
@@ -14,8 +14,8 @@ import {
   loadConfig,
   parseConfig,
   validateConfig,
-} from '../lib/cli/config';
-import { readCharts } from '../lib/cli/objects';
+} from '../cli/config';
+import { readCharts } from '../cli/objects';
 import { AvailabilityLevel } from '../lib/levels';
 import { PROJECT_ROOT } from './support/shared';
 

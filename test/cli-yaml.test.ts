@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
-import { buildAppFromConfig } from '../lib/cli/app';
-import { loadConfig } from '../lib/cli/config';
-import { stringifyDocument, stringifyDocuments, withFastYaml, yamlFallbacks } from '../lib/cli/yaml';
+import { buildAppFromConfig } from '../cli/app';
+import { loadConfig } from '../cli/config';
+import { stringifyDocument, stringifyDocuments, withFastYaml, yamlFallbacks } from '../cli/yaml';
 import { composeFromChart } from '../lib/compose';
 import { buildApp } from '../main';
 import { PROJECT_ROOT } from './support/shared';

@@ -22,9 +22,9 @@ TARBALL="$(ls "$WORK"/merlai-cdk8s-*.tgz)"
 # shellcheck disable=SC2016 # JavaScript, not shell
 node -e '
   const files = require(process.argv[1])[0].files.map((f) => f.path);
-  const allowed = /^(package\.json|README\.md|LICENSE|bin\/merlai-cdk8s\.js|node_modules\/(ajv|yaml|fast-deep-equal|fast-uri|json-schema-traverse|require-from-string)\/.+|build\/(lib|imports)\/[\w./-]+\.(js|d\.ts))$/;
+  const allowed = /^(package\.json|README\.md|LICENSE|bin\/merlai-cdk8s\.js|node_modules\/(ajv|yaml|fast-deep-equal|fast-uri|json-schema-traverse|require-from-string)\/.+|build\/(lib|imports)\/[\w./-]+\.(js|d\.ts)|build\/cli\/[\w./-]+\.js)$/;
   const bad = files.filter((f) => !allowed.test(f));
-  const required = ["build/lib/index.js", "build/lib/index.d.ts", "build/imports/postgresql.cnpg.io.js", "build/imports/postgresql.cnpg.io.d.ts", "bin/merlai-cdk8s.js", "build/lib/cli/command.js"];
+  const required = ["build/lib/index.js", "build/lib/index.d.ts", "build/imports/postgresql.cnpg.io.js", "build/imports/postgresql.cnpg.io.d.ts", "bin/merlai-cdk8s.js", "build/cli/command.js"];
   const missing = required.filter((f) => !files.includes(f));
   if (bad.length || missing.length) { console.error({ bad, missing }); process.exit(1); }
   console.log(`tarball: ${files.length} files, compiled JS, .d.ts, README, LICENSE, package.json, the command and its bundled ajv and yaml`);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LEVEL_PROFILES } from '../levels';
+import { LEVEL_PROFILES } from '../lib/levels';
 import {
   ConfigError,
   DEFAULT_CONFIG,

@@ -1,5 +1,5 @@
-import { LEVEL_PROFILES, type LevelProfile, monthlyErrorBudgetMinutes } from '../levels';
-import { parseQuantity } from '../quantity';
+import { LEVEL_PROFILES, type LevelProfile, monthlyErrorBudgetMinutes } from '../lib/levels';
+import { parseQuantity } from '../lib/quantity';
 import { clusterModel, type MerlaiPod } from './cluster-model';
 import {
   type ListeningPort,

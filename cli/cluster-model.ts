@@ -1,5 +1,5 @@
-import { selectorLabels } from '../labels';
-import type { LevelProfile } from '../levels';
+import { selectorLabels } from '../lib/labels';
+import type { LevelProfile } from '../lib/levels';
 import type { ClusterModel, ListeningPort, ModelEndpoint, ModelNamespace, ModelPod } from './network-policy';
 import type { KubeObject } from './objects';
 

@@ -2,16 +2,16 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
-import { composeFromChart } from '../compose';
-import { dashboardText } from '../dashboard';
 import {
+  AvailabilityLevel,
+  composeFromChart,
   Level1DevChart,
   Level2StagingChart,
   Level3ProductionChart,
   type MerlaiLevelChart,
   type MerlaiLevelChartProps,
-} from '../level-chart';
-import { AvailabilityLevel } from '../levels';
+} from '../lib';
+import { dashboardText } from '../lib/dashboard';
 import { ConfigError, chartProps, environmentLevel, type MerlaiConfig } from './config';
 import { type KubeObject, readCharts } from './objects';
 import { stringifyDocuments, withFastYaml } from './yaml';

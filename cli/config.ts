@@ -6,17 +6,22 @@ import type {
   ApiAutoscalingOverrides,
   ApiIngressOptions,
   ApiResourceOverrides,
+  BackupObjectStore,
+  ExternalPostgresOptions,
+  ExternalRedisOptions,
+  KubernetesApiServer,
   MerlaiApiOptions,
+  MerlaiDatastoresOptions,
+  MerlaiLevelChartProps,
+  MerlaiSecurityOptions,
+  PostgresBackupOptions,
+  PostgresOptions,
   ProbeOverrides,
-} from '../api';
-import type { MerlaiDatastoresOptions } from '../datastores';
-import type { MerlaiLevelChartProps } from '../level-chart';
-import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../levels';
-import type { BackupObjectStore } from '../object-store';
-import type { ExternalPostgresOptions, PostgresOptions } from '../postgres';
-import type { PostgresBackupOptions } from '../postgres-backup';
-import type { ExternalRedisOptions, RedisOptions } from '../redis';
-import type { KubernetesApiServer, MerlaiSecurityOptions } from '../security';
+  RedisOptions,
+} from '../lib';
+// A value import from the module itself, not the index: the command starts without loading the constructs.
+import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../lib/levels';
+import { exampleObjectStore } from './examples';
 
 /** The file the command and `npm run synth` read when it exists in the working folder. */
 export const DEFAULT_CONFIG_FILE = 'merlai.config.yaml';
@@ -64,22 +69,6 @@ export interface EnvironmentConfig {
 /** A configuration file: environments by chart id (the file stem in the output folder). */
 export interface MerlaiConfig {
   readonly environments: { readonly [chartId: string]: EnvironmentConfig };
-}
-
-/**
- * Where the shipped Level 2 and 3 charts put their backups: an EXAMPLE (a documentation address,
- * RFC 5737) to replace with your bucket. The Secret `merlai-backup-s3` in the namespace holds the
- * key pair (`ACCESS_KEY_ID`, `ACCESS_SECRET_KEY`); `cidr` is the endpoint's address range, which
- * the network policies open on the URL's port. README "Backup and restore".
- */
-export function exampleObjectStore(level: AvailabilityLevel): BackupObjectStore {
-  return {
-    endpointUrl: 'https://s3.backup.example.com',
-    bucket: 'merlai-backups',
-    path: `merlai/${LEVEL_PROFILES[level].environment}`,
-    credentialsSecretName: 'merlai-backup-s3',
-    cidr: '198.51.100.20/32',
-  };
 }
 
 /**
