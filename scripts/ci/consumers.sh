@@ -62,6 +62,14 @@ step "cdk8s-app: the installed merlai-cdk8s command (compiled build/, no TypeScr
 grep -q "99.9" "$WORK/summary.txt" || fail "merlai-cdk8s summary printed no Level 3 availability target"
 validate "$WORK"/cdk8s-app/dist/*.k8s.yaml
 
+step "cdk8s-app: require('merlai-cdk8s') loads the library only (no build/cli/, no ajv)"
+# shellcheck disable=SC2016 # JavaScript, not shell
+(cd "$WORK/cdk8s-app" && node -e '
+  require("merlai-cdk8s");
+  const extra = Object.keys(require.cache).filter((f) => /merlai-cdk8s\/build\/cli\/|\/node_modules\/ajv\//.test(f));
+  if (extra.length) { console.error(extra); process.exit(1); }
+') || fail "require('merlai-cdk8s') loaded the command or ajv"
+
 step "esm: install, node --test, synth"
 install esm
 (cd "$WORK/esm" && npm test && npm run synth)
