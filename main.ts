@@ -1,7 +1,7 @@
-import { App, YamlOutputType } from 'cdk8s';
+import type { App } from 'cdk8s';
 // The app's side of the command: synthesis (dashboards and Compose files beside the charts) and
 // the configuration file's environments. The library (lib/) loads none of cli/.
-import { buildAppFromConfig, synthesize as synthesizeApp } from './cli/app';
+import { type Apps, buildAppsFromConfig, newApp, synthesize as synthesizeApp } from './cli/app';
 import { findConfigFile, loadConfig } from './cli/config';
 import { exampleObjectStore } from './cli/examples';
 import {
@@ -31,26 +31,46 @@ export const LEVEL3_CLUSTER_FACTS = {
   security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
 } as const satisfies MerlaiLevelChartProps;
 
-/** Builds the app: one chart per availability level, written to `<outdir>/<level>.k8s.yaml`. */
+const LEVELS = [AvailabilityLevel.DEVELOPMENT, AvailabilityLevel.STAGING, AvailabilityLevel.PRODUCTION];
+
+/** Adds the shipped chart of `level` to `app`, as `<level chart id>`. */
+function addLevelChart(app: App, level: AvailabilityLevel): void {
+  const id = LEVEL_PROFILES[level].chartId;
+  if (level === AvailabilityLevel.DEVELOPMENT) new Level1DevChart(app, id);
+  else if (level === AvailabilityLevel.STAGING)
+    new Level2StagingChart(app, id, { datastores: { objectStore: exampleObjectStore(level) } });
+  else
+    new Level3ProductionChart(app, id, {
+      ...LEVEL3_CLUSTER_FACTS,
+      datastores: { objectStore: exampleObjectStore(level) },
+    });
+}
+
+/** The three level charts in one app, each written to `<outdir>/<level>.k8s.yaml`. */
 export function buildApp(outdir: string): App {
-  const app = new App({
-    outdir,
-    yamlOutputType: YamlOutputType.FILE_PER_CHART,
-    outputFileExtension: '.k8s.yaml',
-  });
-  new Level1DevChart(app, LEVEL_PROFILES[AvailabilityLevel.DEVELOPMENT].chartId);
-  new Level2StagingChart(app, LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId, {
-    datastores: { objectStore: exampleObjectStore(AvailabilityLevel.STAGING) },
-  });
-  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId, {
-    ...LEVEL3_CLUSTER_FACTS,
-    datastores: { objectStore: exampleObjectStore(AvailabilityLevel.PRODUCTION) },
-  });
+  const app = newApp(outdir);
+  for (const level of LEVELS) addLevelChart(app, level);
   return app;
 }
 
-/** Synthesizes `build`'s charts (default: `buildApp`) into `outdir`, atomically unless `atomic` is false. */
-export function synthesize(outdir: string, atomic: boolean, build: (outdir: string) => App = buildApp): void {
+/**
+ * The same charts, one app per level: what the synth writes (cdk8s validates a whole app for
+ * each chart it writes; see `Apps` in cli/app.ts).
+ */
+export function buildApps(outdir: string): App[] {
+  return LEVELS.map((level) => {
+    const app = newApp(outdir);
+    addLevelChart(app, level);
+    return app;
+  });
+}
+
+/** Synthesizes `build`'s charts (default: `buildApps`) into `outdir`, atomically unless `atomic` is false. */
+export function synthesize(
+  outdir: string,
+  atomic: boolean,
+  build: (outdir: string) => Apps = buildApps,
+): void {
   synthesizeApp(outdir, atomic, build);
 }
 
@@ -60,7 +80,7 @@ export function main(): void {
   try {
     // A configuration file (merlai.config.yaml, or MERLAI_CONFIG) declares the environments instead.
     const config = findConfigFile(undefined);
-    const build = config ? (out: string) => buildAppFromConfig(out, loadConfig(config), config) : buildApp;
+    const build = config ? (out: string) => buildAppsFromConfig(out, loadConfig(config), config) : buildApps;
     synthesize(cliOutdir ?? 'dist', cliOutdir === undefined, build);
   } catch (error) {
     console.error(`merlai-cdk8s: synth failed, dist/ left as it was.\n${(error as Error).message}`);

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { App, YamlOutputType } from 'cdk8s';
+import { App, type Chart, Yaml, YamlOutputType } from 'cdk8s';
 import {
   AvailabilityLevel,
   composeFromChart,
@@ -12,9 +12,14 @@ import {
   type MerlaiLevelChartProps,
 } from '../lib';
 import { dashboardText } from '../lib/dashboard';
-import { ConfigError, chartProps, environmentLevel, type MerlaiConfig } from './config';
+import {
+  ConfigError,
+  chartProps,
+  type EnvironmentConfig,
+  environmentLevel,
+  type MerlaiConfig,
+} from './config';
 import { type KubeObject, readCharts } from './objects';
-import { stringifyDocuments, withFastYaml } from './yaml';
 
 const CHARTS = {
   [AvailabilityLevel.DEVELOPMENT]: Level1DevChart,
@@ -30,27 +35,41 @@ function composeHeader(stem: string): string {
 }
 
 /**
- * Synthesizes the app's charts, each monitored chart's Grafana dashboard (`<chart id>.dashboard.json`),
- * and a Compose file (and the files it mounts) per Level 1 chart.
+ * What a synth writes: one App per environment. cdk8s validates and resolves dependencies over the
+ * whole App for each chart it writes (`Chart.toJson` → `App._synthChart`), so N charts in one App
+ * cost N² and a fleet of environments would slow down with every environment added; an App per
+ * chart keeps each environment's cost its own (and, built one at a time, its memory).
  */
-export function synthAll(app: App): void {
-  withFastYaml(() => app.synth());
-  for (const chart of app.charts) {
-    const dashboard = (chart as Partial<MerlaiLevelChart>).dashboard;
-    if (dashboard)
-      writeFileSync(path.join(app.outdir, `${chart.node.id}.dashboard.json`), dashboardText(dashboard.json));
-    // Not `instanceof Level1DevChart`: cdk8s' Chart answers instanceof for every chart class.
-    if ((chart as Partial<MerlaiLevelChart>).profile?.level !== AvailabilityLevel.DEVELOPMENT) continue;
-    const stem = chart.node.id;
-    const { document, files } = composeFromChart(chart, { configDir: `${stem}.compose.d` });
-    writeFileSync(
-      path.join(app.outdir, `${stem}.compose.yaml`),
-      composeHeader(stem) + stringifyDocuments(document),
-    );
-    for (const [file, content] of Object.entries(files)) {
-      mkdirSync(path.dirname(path.join(app.outdir, file)), { recursive: true });
-      writeFileSync(path.join(app.outdir, file), content);
-    }
+export type Apps = App | Iterable<App>;
+
+/** A fresh App that writes its chart to `<outdir>/<chart id>.k8s.yaml`. */
+export function newApp(outdir: string): App {
+  return new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, outputFileExtension: '.k8s.yaml' });
+}
+
+/**
+ * Synthesizes the apps' charts (through cdk8s' own `App.synth`), each monitored chart's Grafana
+ * dashboard (`<chart id>.dashboard.json`), and a Compose file (and the files it mounts) per Level 1 chart.
+ */
+export function synthAll(apps: Apps): void {
+  for (const app of Symbol.iterator in apps ? apps : [apps]) {
+    app.synth();
+    for (const chart of app.charts) writeExtras(app.outdir, chart);
+  }
+}
+
+function writeExtras(outdir: string, chart: Chart): void {
+  const dashboard = (chart as Partial<MerlaiLevelChart>).dashboard;
+  if (dashboard)
+    writeFileSync(path.join(outdir, `${chart.node.id}.dashboard.json`), dashboardText(dashboard.json));
+  // Not `instanceof Level1DevChart`: cdk8s' Chart answers instanceof for every chart class.
+  if ((chart as Partial<MerlaiLevelChart>).profile?.level !== AvailabilityLevel.DEVELOPMENT) return;
+  const stem = chart.node.id;
+  const { document, files } = composeFromChart(chart, { configDir: `${stem}.compose.d` });
+  writeFileSync(path.join(outdir, `${stem}.compose.yaml`), composeHeader(stem) + Yaml.stringify(document));
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(outdir, file)), { recursive: true });
+    writeFileSync(path.join(outdir, file), content);
   }
 }
 
@@ -59,7 +78,7 @@ export function synthAll(app: App): void {
  * so a failed synth leaves the previous output untouched. Under `cdk8s synth` the CLI owns
  * (and has already emptied) the folder it passes in CDK8S_OUTDIR.
  */
-export function synthesize(outdir: string, atomic: boolean, build: (outdir: string) => App): void {
+export function synthesize(outdir: string, atomic: boolean, build: (outdir: string) => Apps): void {
   if (!atomic) {
     synthAll(build(outdir));
     return;
@@ -83,35 +102,39 @@ export function synthesize(outdir: string, atomic: boolean, build: (outdir: stri
   }
 }
 
-/** Adds one chart per environment of the configuration to `app`. */
-export function addEnvironments(app: App, config: MerlaiConfig, file = 'configuration'): MerlaiLevelChart[] {
-  return Object.entries(config.environments).map(([id, env]) => {
-    const props: MerlaiLevelChartProps = chartProps(env);
-    try {
-      return new CHARTS[environmentLevel(env)](app, id, props);
-    } catch (error) {
-      // A construct refused a value: name the environment and the construct's own message.
-      throw new ConfigError(file, [`environments.${id}: ${(error as Error).message}`]);
-    }
-  });
+/** The chart of one environment of the configuration, added to `app`. */
+export function addEnvironment(
+  app: App,
+  id: string,
+  env: EnvironmentConfig,
+  file = 'configuration',
+): MerlaiLevelChart {
+  const props: MerlaiLevelChartProps = chartProps(env);
+  try {
+    return new CHARTS[environmentLevel(env)](app, id, props);
+  } catch (error) {
+    // A construct refused a value: name the environment and the construct's own message.
+    throw new ConfigError(file, [`environments.${id}: ${(error as Error).message}`]);
+  }
 }
 
-/** An app with one chart per environment, written to `<outdir>/<chart id>.k8s.yaml`. */
-export function buildAppFromConfig(outdir: string, config: MerlaiConfig, file?: string): App {
-  const app = new App({
-    outdir,
-    yamlOutputType: YamlOutputType.FILE_PER_CHART,
-    outputFileExtension: '.k8s.yaml',
-  });
-  addEnvironments(app, config, file);
-  return app;
+/**
+ * One App per environment of the configuration, each writing `<outdir>/<chart id>.k8s.yaml`, built
+ * as they are asked for: a synth holds one environment's constructs at a time.
+ */
+export function* buildAppsFromConfig(outdir: string, config: MerlaiConfig, file?: string): Generator<App> {
+  for (const [id, env] of Object.entries(config.environments)) {
+    const app = newApp(outdir);
+    addEnvironment(app, id, env, file);
+    yield app;
+  }
 }
 
 /** Synthesizes a configuration into a temporary folder and reads its charts back: chart id → objects. */
 export function synthToObjects(config: MerlaiConfig, file?: string): Map<string, KubeObject[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'merlai-synth-'));
   try {
-    buildAppFromConfig(tmp, config, file).synth();
+    for (const app of buildAppsFromConfig(tmp, config, file)) app.synth();
     return readCharts(tmp);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
