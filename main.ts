@@ -1,9 +1,10 @@
 import type { App } from 'cdk8s';
 // The app's side of the command: synthesis (dashboards and Compose files beside the charts) and
 // the configuration file's environments. The library (lib/) loads none of cli/.
-import { type Apps, buildAppsFromConfig, newApp, synthesize as synthesizeApp } from './cli/app';
+import { type Apps, newApp, synthAll, synthesize as synthesizeApp } from './cli/app';
 import { findConfigFile, loadConfig } from './cli/config';
 import { exampleObjectStore } from './cli/examples';
+import { synthConfig } from './cli/fleet';
 import {
   AvailabilityLevel,
   LEVEL_PROFILES,
@@ -71,8 +72,11 @@ export function synthesize(
   atomic: boolean,
   build: (outdir: string) => Apps = buildApps,
 ): void {
-  synthesizeApp(outdir, atomic, build);
+  synthesizeApp(outdir, atomic, (dir) => synthAll(build(dir)));
 }
+
+/** The worker side of a fleet's synth (cli/fleet.ts): a worker loads the synth bundle, main.ts's. */
+export { synthWorker } from './cli/fleet';
 
 /** The command line: `dist/` atomically, or the folder `cdk8s synth` passes in CDK8S_OUTDIR. */
 export function main(): void {
@@ -80,8 +84,10 @@ export function main(): void {
   try {
     // A configuration file (merlai.config.yaml, or MERLAI_CONFIG) declares the environments instead.
     const config = findConfigFile(undefined);
-    const build = config ? (out: string) => buildAppsFromConfig(out, loadConfig(config), config) : buildApps;
-    synthesize(cliOutdir ?? 'dist', cliOutdir === undefined, build);
+    const outdir = cliOutdir ?? 'dist';
+    if (config)
+      synthesizeApp(outdir, cliOutdir === undefined, (dir) => synthConfig(dir, loadConfig(config), config));
+    else synthesize(outdir, cliOutdir === undefined);
   } catch (error) {
     console.error(`merlai-cdk8s: synth failed, dist/ left as it was.\n${(error as Error).message}`);
     process.exit(1);

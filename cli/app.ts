@@ -75,19 +75,20 @@ function writeExtras(outdir: string, chart: Chart): void {
 
 /**
  * Synthesizes into a fresh folder beside `outdir` and swaps it in only when everything succeeded,
- * so a failed synth leaves the previous output untouched. Under `cdk8s synth` the CLI owns
+ * so a failed synth leaves the previous output untouched. `write` writes the output into the folder
+ * it is given (`synthAll` of some apps, or `synthConfig` of a configuration). Under `cdk8s synth` the CLI owns
  * (and has already emptied) the folder it passes in CDK8S_OUTDIR.
  */
-export function synthesize(outdir: string, atomic: boolean, build: (outdir: string) => Apps): void {
+export function synthesize(outdir: string, atomic: boolean, write: (outdir: string) => void): void {
   if (!atomic) {
-    synthAll(build(outdir));
+    write(outdir);
     return;
   }
   const parent = path.dirname(path.resolve(outdir));
   mkdirSync(parent, { recursive: true });
   const staging = mkdtempSync(path.join(parent, '.dist-tmp-'));
   try {
-    synthAll(build(staging));
+    write(staging);
     const previous = `${staging}-previous`;
     try {
       renameSync(outdir, previous);
