@@ -5,13 +5,15 @@
 // (remembered against their sizes and modification times), with V8's code cache for it beside it.
 //
 // Where the time went before (docs/benchmarks.md): transpiling the 4 MB of generated bindings on
-// every run (esbuild-register), then loading some 200 modules one by one and compiling them, then
-// the `yaml` package's document trees (lib/cli/yaml.ts writes the same bytes directly). So:
+// every run (esbuild-register), then loading some 200 modules one by one and compiling them. So:
 //   - a cold run bundles (about 0.4 s); a warm run hashes the sources and loads one file;
-//   - `cdk8s-plus-28` is reduced to what lib/ takes from it, its generated `k8s` bindings (its
-//     constructs are not loaded: test/synth-entry.test.ts checks lib/ imports nothing else);
+//   - `cdk8s-plus-28` is reduced to what lib/ and cli/ take from it, its generated `k8s` bindings
+//     (its constructs are not loaded: test/synth-entry.test.ts checks nothing else is imported);
 //   - the bundle is compiled with V8's code cache of the previous run (functions compiled lazily
 //     during that run included), so a warm run parses and compiles almost nothing.
+// The YAML is cdk8s' own (`App.synth`, `Yaml.save`: the `yaml` package), one App per environment
+// (cli/app.ts); a fleet of environments is written by worker threads that load this same bundle
+// (cli/fleet.ts, main.ts's `synthWorker`).
 // MERLAI_SYNTH_TIMINGS=1 prints where a run's time went (CPU and wall, per phase) to stderr.
 
 const { createHash } = require('node:crypto');
