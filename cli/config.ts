@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import type {
   ApiAutoscalingOverrides,
@@ -452,14 +452,20 @@ export class ConfigError extends Error {
 }
 
 let compiled: ValidateFunction<MerlaiConfig> | undefined;
-/** The schema's validator, compiled on first use (commands that read no file never pay for it). */
+/**
+ * The schema's validator, compiled on first use; ajv itself is loaded then too, so commands and
+ * synths that read no file never pay for either.
+ */
 function validator(): ValidateFunction<MerlaiConfig> {
-  compiled ??= new Ajv({
-    allErrors: true,
-    strict: true,
-    allowUnionTypes: true,
-    verbose: true,
-  }).compile<MerlaiConfig>(CONFIG_SCHEMA);
+  if (compiled === undefined) {
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
+    compiled = new Ajv({
+      allErrors: true,
+      strict: true,
+      allowUnionTypes: true,
+      verbose: true,
+    }).compile<MerlaiConfig>(CONFIG_SCHEMA);
+  }
   return compiled;
 }
 
