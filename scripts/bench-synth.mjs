@@ -319,5 +319,10 @@ ${threaded.map((r) => `| ${r.n} | ${threadsFor(r.n)} | ${s(r.ms)} | ${s(r.cpu)} 
 (100 environments and more: medians of 3 runs.)
 `;
 mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-writeFileSync(path.join(ROOT, 'docs', 'benchmarks.md'), md);
+// Notes written by hand below the marker (earlier figures, what changed) are kept.
+const MARKER = '<!-- notes: kept by npm run bench -->';
+const file = path.join(ROOT, 'docs', 'benchmarks.md');
+const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+const notes = previous.includes(MARKER) ? `\n${previous.slice(previous.indexOf(MARKER))}` : '';
+writeFileSync(file, md + notes);
 console.log(md);
