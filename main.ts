@@ -1,10 +1,9 @@
 import type { App } from 'cdk8s';
 // The app's side of the command: synthesis (dashboards and Compose files beside the charts) and
 // the configuration file's environments. The library (lib/) loads none of cli/.
-import { type Apps, newApp, synthAll, synthesize as synthesizeApp } from './cli/app';
+import { type Apps, buildAppsFromConfig, newApp, synthAll, synthesize as synthesizeApp } from './cli/app';
 import { findConfigFile, loadConfig } from './cli/config';
 import { exampleObjectStore } from './cli/examples';
-import { synthConfig } from './cli/fleet';
 import {
   AvailabilityLevel,
   LEVEL_PROFILES,
@@ -75,9 +74,6 @@ export function synthesize(
   synthesizeApp(outdir, atomic, (dir) => synthAll(build(dir)));
 }
 
-/** The worker side of a fleet's synth (cli/fleet.ts): a worker loads the synth bundle, main.ts's. */
-export { synthWorker } from './cli/fleet';
-
 /** The command line: `dist/` atomically, or the folder `cdk8s synth` passes in CDK8S_OUTDIR. */
 export function main(): void {
   const cliOutdir = process.env.CDK8S_OUTDIR;
@@ -86,7 +82,9 @@ export function main(): void {
     const config = findConfigFile(undefined);
     const outdir = cliOutdir ?? 'dist';
     if (config)
-      synthesizeApp(outdir, cliOutdir === undefined, (dir) => synthConfig(dir, loadConfig(config), config));
+      synthesizeApp(outdir, cliOutdir === undefined, (dir) =>
+        synthAll(buildAppsFromConfig(dir, loadConfig(config), config)),
+      );
     else synthesize(outdir, cliOutdir === undefined);
   } catch (error) {
     console.error(`merlai-cdk8s: synth failed, dist/ left as it was.\n${(error as Error).message}`);

@@ -76,7 +76,7 @@ function writeExtras(outdir: string, chart: Chart): void {
 /**
  * Synthesizes into a fresh folder beside `outdir` and swaps it in only when everything succeeded,
  * so a failed synth leaves the previous output untouched. `write` writes the output into the folder
- * it is given (`synthAll` of some apps, or `synthConfig` of a configuration). Under `cdk8s synth` the CLI owns
+ * it is given (`synthAll` of some apps). Under `cdk8s synth` the CLI owns
  * (and has already emptied) the folder it passes in CDK8S_OUTDIR.
  */
 export function synthesize(outdir: string, atomic: boolean, write: (outdir: string) => void): void {

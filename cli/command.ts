@@ -171,9 +171,8 @@ function synthVerb(args: string[], io: Io): number {
   const { config, file } = configOf(values.config, io);
   const outdir = path.resolve(io.cwd, values.out ?? 'dist');
   try {
-    const { synthesize } = synthModule();
-    const { synthConfig } = require('./fleet') as typeof import('./fleet');
-    synthesize(outdir, true, (dir) => synthConfig(dir, config, file));
+    const { synthesize, synthAll, buildAppsFromConfig } = synthModule();
+    synthesize(outdir, true, (dir) => synthAll(buildAppsFromConfig(dir, config, file)));
   } catch (error) {
     const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
     throw new ConfigError(file ?? 'synth', [

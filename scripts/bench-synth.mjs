@@ -7,9 +7,8 @@
 //     CLI's upgrade check (a network call that has nothing to do with the app).
 //  3. Where a warm main job's time goes (MERLAI_SYNTH_TIMINGS=1 of scripts/synth.js).
 //  4. Scaling: 1, 10, 100, 200 and 300 Level 2 environments (one namespace each) declared in a
-//     configuration file and synthesized by the same entry point in one thread
-//     (MERLAI_SYNTH_THREADS=1): time, peak memory, cost per environment; then 100 and 300 with the
-//     fleet's worker threads (cli/fleet.ts).
+//     configuration file and synthesized by the same entry point: time, peak memory, cost per
+//     environment.
 // The kustomize side needs `kubectl` (KUBECTL, else on PATH, else the one scripts/cluster/build.sh
 // builds under ~/.cache/merlai-cdk8s/cluster); without one, part 1 is skipped and says so.
 // Usage: node scripts/bench-synth.mjs [runs]   (default 7; medians are reported)
@@ -212,17 +211,15 @@ const phases = phaseRuns[0]
   }))
   .filter((p) => p.name !== 'bundle' && p.name !== 'done'); // warm runs: no bundling, no new code cache
 
-// 4. Scaling with the number of environments, through a configuration file: one thread, then the
-// fleet's worker threads.
+// 4. Scaling with the number of environments, through a configuration file.
 const scaling = [];
-const threaded = [];
 const configDir = mkdtempSync(path.join(os.tmpdir(), 'merlai-bench-config-'));
-function fleet(n, threads) {
+function fleet(n) {
   const config = path.join(configDir, `envs-${n}.yaml`);
   const envs = Array.from({ length: n }, (_, i) => `  env${i}:\n    level: 2\n    namespace: merlai-${i}\n`);
   writeFileSync(config, `environments:\n${envs.join('')}`);
   const samples = [];
-  const env = { MERLAI_CONFIG: config, ...(threads ? { MERLAI_SYNTH_THREADS: String(threads) } : {}) };
+  const env = { MERLAI_CONFIG: config };
   for (let i = 0; i < (n >= 100 ? 3 : runs); i++)
     samples.push(timed(process.execPath, ['scripts/synth.js'], env));
   return {
@@ -232,11 +229,8 @@ function fleet(n, threads) {
     kb: median(samples.map((x) => x.kb)),
   };
 }
-for (const n of [1, 10, 100, 200, 300]) scaling.push(fleet(n, 1));
-for (const n of [100, 300]) threaded.push(fleet(n));
+for (const n of [1, 10, 100, 200, 300]) scaling.push(fleet(n));
 rmSync(configDir, { recursive: true, force: true });
-const cores = os.availableParallelism();
-const threadsFor = (n) => Math.max(1, Math.min(cores, Math.floor(n / 16))); // cli/fleet.ts
 
 const cpu = os.cpus()[0]?.model ?? 'unknown';
 const load = os
@@ -296,8 +290,7 @@ ${phases.map((p) => `| ${p.name} | ${p.cpu} ms | ${p.wall} ms |`).join('\n')}
 ## Scaling: Level 2 environments
 
 N environments declared in a configuration file (\`MERLAI_CONFIG\`), synthesized by
-\`node scripts/synth.js\`, one App per environment (cli/app.ts), in one thread
-(\`MERLAI_SYNTH_THREADS=1\`). The last column is what each environment added since the row above
+\`node scripts/synth.js\`, one App per environment (cli/app.ts). The last column is what each environment added since the row above
 cost: flat when the synthesis is linear.
 
 | environments | time | CPU time | peak memory | CPU per environment (beyond the first) | CPU per environment (since the row above) |
@@ -308,13 +301,6 @@ ${scaling
       `| ${r.n} | ${s(r.ms)} | ${s(r.cpu)} | ${Math.round(r.kb / 1024)} MiB | ${r.n === 1 ? '—' : `${((r.cpu - scaling[0].cpu) / (r.n - 1)).toFixed(1)} ms`} | ${i === 0 ? '—' : `${((r.cpu - scaling[i - 1].cpu) / (r.n - scaling[i - 1].n)).toFixed(1)} ms`} |`,
   )
   .join('\n')}
-
-The same fleets with the worker threads a synth starts by default (one a core, at least 16
-environments a thread; ${cores} core(s) here):
-
-| environments | threads | time | CPU time (all threads) | peak memory |
-| ------------ | ------- | ---- | ---------------------- | ----------- |
-${threaded.map((r) => `| ${r.n} | ${threadsFor(r.n)} | ${s(r.ms)} | ${s(r.cpu)} | ${Math.round(r.kb / 1024)} MiB |`).join('\n')}
 
 (100 environments and more: medians of 3 runs.)
 `;

@@ -12,8 +12,7 @@
 //   - the bundle is compiled with V8's code cache of the previous run (functions compiled lazily
 //     during that run included), so a warm run parses and compiles almost nothing.
 // The YAML is cdk8s' own (`App.synth`, `Yaml.save`: the `yaml` package), one App per environment
-// (cli/app.ts); a fleet of environments is written by worker threads that load this same bundle
-// (cli/fleet.ts, main.ts's `synthWorker`).
+// (cli/app.ts).
 // MERLAI_SYNTH_TIMINGS=1 prints where a run's time went (CPU and wall, per phase) to stderr.
 
 const { createHash } = require('node:crypto');

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { synthesize, synthToObjects } from '../cli/app';
+import { buildAppsFromConfig, synthAll, synthesize, synthToObjects } from '../cli/app';
 import { run } from '../cli/command';
 import {
   CONFIG_SCHEMA,
@@ -15,7 +15,6 @@ import {
   parseConfig,
   validateConfig,
 } from '../cli/config';
-import { synthConfig } from '../cli/fleet';
 import { readCharts } from '../cli/objects';
 import { AvailabilityLevel } from '../lib/levels';
 import { PROJECT_ROOT } from './support/shared';
@@ -96,7 +95,7 @@ describe('the configuration file', () => {
   test('without one, the output is byte for byte the committed dist/ (today three levels)', () => {
     const out = path.join(tmp, 'dist');
     expect(validateConfig(JSON.parse(JSON.stringify(DEFAULT_CONFIG)))).toEqual(DEFAULT_CONFIG);
-    synthesize(out, true, (dir) => synthConfig(dir, DEFAULT_CONFIG));
+    synthesize(out, true, (dir) => synthAll(buildAppsFromConfig(dir, DEFAULT_CONFIG)));
     expect(readTree(out)).toEqual(readTree(path.join(PROJECT_ROOT, 'dist')));
   });
 

@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -66,44 +66,4 @@ test('a warm synth leaves V8 code cache beside its bundle', () => {
     readdirSync(cache).includes(`${b}.${process.version}-${process.arch}.v8cache`),
   );
   expect(cached.length).toBeGreaterThanOrEqual(1);
-});
-
-describe('a fleet through scripts/synth.js (worker threads, cli/fleet.ts)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'merlai-fleet-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  // 40 environments of every level: two threads of 20 (MERLAI_SYNTH_THREADS=2) against one.
-  const environments = Array.from({ length: 40 }, (_, i) => {
-    const level = 1 + (i % 3);
-    const production =
-      level === 3
-        ? `    api: { ingress: { host: m${i}.example.com, tlsSecretName: tls }, storageClassName: efs }\n    security: { kubernetesApiServer: { cidr: 10.0.0.0/24 } }\n    datastores: { localBackupsOnly: ${i === 38 ? '__' : 'true'} }\n`
-        : '';
-    return `  env${i}:\n    level: ${level}\n    namespace: merlai-${i}\n${production}`;
-  });
-  const synth = (config: string, out: string, threads: string) =>
-    spawnSync(process.execPath, ['scripts/synth.js'], {
-      cwd: ROOT,
-      env: { ...process.env, MERLAI_CONFIG: config, CDK8S_OUTDIR: out, MERLAI_SYNTH_THREADS: threads },
-      encoding: 'utf8',
-    });
-
-  test('writes the same files as one thread', () => {
-    const config = path.join(dir, 'fleet.yaml');
-    writeFileSync(config, `environments:\n${environments.join('').replace('__', 'true')}`);
-    const one = synth(config, path.join(dir, 'one'), '1');
-    const two = synth(config, path.join(dir, 'two'), '2');
-    expect([one.status, one.stderr, two.status, two.stderr]).toEqual([0, '', 0, '']);
-    const written = readTree(path.join(dir, 'two'));
-    expect(Object.keys(written).filter((f) => f.endsWith('.k8s.yaml'))).toHaveLength(40);
-    expect(written).toEqual(readTree(path.join(dir, 'one')));
-  }, 60_000);
-
-  test("reports a worker's configuration error, naming the file and the environment", () => {
-    const config = path.join(dir, 'broken.yaml');
-    // env38 is in the worker's half; `localBackupsOnly: false` leaves Level 3 without a backup target.
-    writeFileSync(config, `environments:\n${environments.join('').replace('__', 'false')}`);
-    const run = synth(config, path.join(dir, 'broken'), '2');
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`${config}: environments.env38: [env38/datastores] MerlaiDatastores:`);
-  }, 60_000);
 });
