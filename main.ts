@@ -1,10 +1,19 @@
-import { App, YamlOutputType } from 'cdk8s';
-import { Level1DevChart, Level2StagingChart, Level3ProductionChart, type MerlaiLevelChartProps } from './lib';
-import { buildAppFromConfig, synthesize as synthesizeApp } from './lib/cli/app';
-import { exampleObjectStore, findConfigFile, loadConfig } from './lib/cli/config';
-import { AvailabilityLevel, LEVEL_PROFILES } from './lib/core/levels';
+import type { App } from 'cdk8s';
+// The app's side of the command: synthesis (dashboards and Compose files beside the charts) and
+// the configuration file's environments. The library (lib/) loads none of cli/.
+import { type Apps, buildAppsFromConfig, newApp, synthAll, synthesize as synthesizeApp } from './cli/app';
+import { findConfigFile, loadConfig } from './cli/config';
+import { exampleObjectStore } from './cli/examples';
+import {
+  AvailabilityLevel,
+  LEVEL_PROFILES,
+  Level1DevChart,
+  Level2StagingChart,
+  Level3ProductionChart,
+  type MerlaiLevelChartProps,
+} from './lib';
 
-/** The example object store of the shipped charts (defined beside the default configuration). */
+/** The example object store of the shipped charts (shared with the command's default configuration). */
 export { exampleObjectStore };
 
 /**
@@ -22,27 +31,47 @@ export const LEVEL3_CLUSTER_FACTS = {
   security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
 } as const satisfies MerlaiLevelChartProps;
 
-/** Builds the app: one chart per availability level, written to `<outdir>/<level>.k8s.yaml`. */
+const LEVELS = [AvailabilityLevel.DEVELOPMENT, AvailabilityLevel.STAGING, AvailabilityLevel.PRODUCTION];
+
+/** Adds the shipped chart of `level` to `app`, as `<level chart id>`. */
+function addLevelChart(app: App, level: AvailabilityLevel): void {
+  const id = LEVEL_PROFILES[level].chartId;
+  if (level === AvailabilityLevel.DEVELOPMENT) new Level1DevChart(app, id);
+  else if (level === AvailabilityLevel.STAGING)
+    new Level2StagingChart(app, id, { datastores: { objectStore: exampleObjectStore(level) } });
+  else
+    new Level3ProductionChart(app, id, {
+      ...LEVEL3_CLUSTER_FACTS,
+      datastores: { objectStore: exampleObjectStore(level) },
+    });
+}
+
+/** The three level charts in one app, each written to `<outdir>/<level>.k8s.yaml`. */
 export function buildApp(outdir: string): App {
-  const app = new App({
-    outdir,
-    yamlOutputType: YamlOutputType.FILE_PER_CHART,
-    outputFileExtension: '.k8s.yaml',
-  });
-  new Level1DevChart(app, LEVEL_PROFILES[AvailabilityLevel.DEVELOPMENT].chartId);
-  new Level2StagingChart(app, LEVEL_PROFILES[AvailabilityLevel.STAGING].chartId, {
-    datastores: { objectStore: exampleObjectStore(AvailabilityLevel.STAGING) },
-  });
-  new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId, {
-    ...LEVEL3_CLUSTER_FACTS,
-    datastores: { objectStore: exampleObjectStore(AvailabilityLevel.PRODUCTION) },
-  });
+  const app = newApp(outdir);
+  for (const level of LEVELS) addLevelChart(app, level);
   return app;
 }
 
-/** Synthesizes `build`'s charts (default: `buildApp`) into `outdir`, atomically unless `atomic` is false. */
-export function synthesize(outdir: string, atomic: boolean, build: (outdir: string) => App = buildApp): void {
-  synthesizeApp(outdir, atomic, build);
+/**
+ * The same charts, one app per level: what the synth writes (cdk8s validates a whole app for
+ * each chart it writes; see `Apps` in cli/app.ts).
+ */
+export function buildApps(outdir: string): App[] {
+  return LEVELS.map((level) => {
+    const app = newApp(outdir);
+    addLevelChart(app, level);
+    return app;
+  });
+}
+
+/** Synthesizes `build`'s charts (default: `buildApps`) into `outdir`, atomically unless `atomic` is false. */
+export function synthesize(
+  outdir: string,
+  atomic: boolean,
+  build: (outdir: string) => Apps = buildApps,
+): void {
+  synthesizeApp(outdir, atomic, (dir) => synthAll(build(dir)));
 }
 
 /** The command line: `dist/` atomically, or the folder `cdk8s synth` passes in CDK8S_OUTDIR. */
@@ -51,8 +80,12 @@ export function main(): void {
   try {
     // A configuration file (merlai.config.yaml, or MERLAI_CONFIG) declares the environments instead.
     const config = findConfigFile(undefined);
-    const build = config ? (out: string) => buildAppFromConfig(out, loadConfig(config), config) : buildApp;
-    synthesize(cliOutdir ?? 'dist', cliOutdir === undefined, build);
+    const outdir = cliOutdir ?? 'dist';
+    if (config)
+      synthesizeApp(outdir, cliOutdir === undefined, (dir) =>
+        synthAll(buildAppsFromConfig(dir, loadConfig(config), config)),
+      );
+    else synthesize(outdir, cliOutdir === undefined);
   } catch (error) {
     console.error(`merlai-cdk8s: synth failed, dist/ left as it was.\n${(error as Error).message}`);
     process.exit(1);

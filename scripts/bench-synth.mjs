@@ -6,12 +6,22 @@
 //  2. `npx cdk8s synth` against the CLI's own start-up (`npx cdk8s --version`), both without the
 //     CLI's upgrade check (a network call that has nothing to do with the app).
 //  3. Where a warm main job's time goes (MERLAI_SYNTH_TIMINGS=1 of scripts/synth.js).
-//  4. Scaling: 1, 10, 100 and 300 Level 2 environments (one namespace each) declared in a
+//  4. Scaling: 1, 10, 100, 200 and 300 Level 2 environments (one namespace each) declared in a
 //     configuration file and synthesized by the same entry point: time, peak memory, cost per
 //     environment.
+// The kustomize side needs `kubectl` (KUBECTL, else on PATH, else the one scripts/cluster/build.sh
+// builds under ~/.cache/merlai-cdk8s/cluster); without one, part 1 is skipped and says so.
 // Usage: node scripts/bench-synth.mjs [runs]   (default 7; medians are reported)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +35,20 @@ const LEVELS = readdirSync(DIST)
   .filter((f) => f.endsWith('.k8s.yaml'))
   .map((f) => f.replace('.k8s.yaml', ''))
   .sort();
+/** A kubectl to run kustomize with, and its version line; undefined when there is none. */
+function findKubectl() {
+  const candidates = [process.env.KUBECTL, 'kubectl'];
+  const built = path.join(os.homedir(), '.cache', 'merlai-cdk8s', 'cluster');
+  if (existsSync(built))
+    for (const e of readdirSync(built, { recursive: true, withFileTypes: true }))
+      if (e.isFile() && e.name === 'kubectl') candidates.push(path.join(e.parentPath, e.name));
+  for (const cmd of candidates.filter(Boolean)) {
+    const r = spawnSync(cmd, ['version', '--client'], { encoding: 'utf8' });
+    if (r.status === 0) return { cmd, version: r.stdout.trim().split('\n').join(', ') };
+  }
+  return undefined;
+}
+const kubectl = findKubectl();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -91,7 +115,7 @@ function writeKustomize() {
   // The overlays must build exactly dist/'s objects.
   for (const l of LEVELS) {
     const built = docs(
-      execFileSync('kubectl', ['kustomize', path.join(BENCH, 'overlays', l)], { encoding: 'utf8' }),
+      execFileSync(kubectl.cmd, ['kustomize', path.join(BENCH, 'overlays', l)], { encoding: 'utf8' }),
     );
     const want = perLevel[l];
     const norm = (xs) => xs.map((o) => [key(o), json(sortKeys(o))]).sort();
@@ -112,17 +136,22 @@ function sortKeys(v) {
   return v;
 }
 
-const shape = writeKustomize();
+const shape = kubectl ? writeKustomize() : undefined;
 timed(process.execPath, ['scripts/synth.js']); // warm the bundle cache
 
-// 1. Paired runs: the main job, then three kustomize builds.
+// 1. Paired runs: the main job, then three kustomize builds (the main job alone without kubectl).
 const pairs = [];
 for (let i = 0; i < runs; i++) {
+  if (!kubectl) {
+    const synth = timed(process.execPath, ['scripts/synth.js']);
+    pairs.push({ synth: synth.ms, kb: synth.kb, synthCpu: synth.cpu });
+    continue;
+  }
   const synth = timed(process.execPath, ['scripts/synth.js']);
   let kustomize = 0;
   let kustomizeCpu = 0;
   for (const l of LEVELS) {
-    const k = timed('kubectl', ['kustomize', path.join('bench', 'overlays', l)]);
+    const k = timed(kubectl.cmd, ['kustomize', path.join('bench', 'overlays', l)]);
     kustomize += k.ms;
     kustomizeCpu += k.cpu;
   }
@@ -185,16 +214,22 @@ const phases = phaseRuns[0]
 // 4. Scaling with the number of environments, through a configuration file.
 const scaling = [];
 const configDir = mkdtempSync(path.join(os.tmpdir(), 'merlai-bench-config-'));
-for (const n of [1, 10, 100, 300]) {
+function fleet(n) {
   const config = path.join(configDir, `envs-${n}.yaml`);
   const envs = Array.from({ length: n }, (_, i) => `  env${i}:\n    level: 2\n    namespace: merlai-${i}\n`);
   writeFileSync(config, `environments:\n${envs.join('')}`);
   const samples = [];
+  const env = { MERLAI_CONFIG: config };
   for (let i = 0; i < (n >= 100 ? 3 : runs); i++)
-    samples.push(timed(process.execPath, ['scripts/synth.js'], { MERLAI_CONFIG: config }));
-  const ms = median(samples.map((x) => x.ms));
-  scaling.push({ n, ms, cpu: median(samples.map((x) => x.cpu)), kb: median(samples.map((x) => x.kb)) });
+    samples.push(timed(process.execPath, ['scripts/synth.js'], env));
+  return {
+    n,
+    ms: median(samples.map((x) => x.ms)),
+    cpu: median(samples.map((x) => x.cpu)),
+    kb: median(samples.map((x) => x.kb)),
+  };
 }
+for (const n of [1, 10, 100, 200, 300]) scaling.push(fleet(n));
 rmSync(configDir, { recursive: true, force: true });
 
 const cpu = os.cpus()[0]?.model ?? 'unknown';
@@ -202,7 +237,7 @@ const load = os
   .loadavg()
   .map((x) => x.toFixed(1))
   .join(', ');
-const ratio = median(pairs.map((p) => p.ratio));
+const ratio = kubectl ? median(pairs.map((p) => p.ratio)) : undefined;
 const extra = median(cli.map((c) => c.extra));
 const md = `# Benchmarks
 
@@ -214,20 +249,26 @@ Written by \`npm run bench\` (\`scripts/bench-synth.mjs\`); medians of ${runs} r
 
 ## Main job against kustomize (paired runs)
 
-The main job is \`node scripts/synth.js\` (three levels and the Compose file, from the cached
+${
+  kubectl
+    ? `The main job is \`node scripts/synth.js\` (three levels and the Compose file, from the cached
 bundle). The kustomize side builds \`bench/overlays/<level>\` (${
-  shape.common
-    ? `a base of the ${shape.common} objects every level shares, plus each level's own objects`
-    : "a base and each level's objects in its overlay: no object is the same in every level, as each carries its level's labels"
-}; regenerated from \`dist/\` and checked to build exactly \`dist/\`'s objects), one
-\`kubectl kustomize\` per level.
+        shape.common
+          ? `a base of the ${shape.common} objects every level shares, plus each level's own objects`
+          : "a base and each level's objects in its overlay: no object is the same in every level, as each carries its level's labels"
+      }; regenerated from \`dist/\` and checked to build exactly \`dist/\`'s objects), one
+\`kubectl kustomize\` per level (\`${kubectl.cmd}\`: ${kubectl.version}).
 
 | measure | median |
 | ------- | ------ |
 | main job | ${s(median(pairs.map((p) => p.synth)))} (peak RSS ${Math.round(median(pairs.map((p) => p.kb)) / 1024)} MiB) |
 | three \`kubectl kustomize\` builds | ${s(median(pairs.map((p) => p.kustomize)))} |
 | ratio, per pair | ${ratio.toFixed(2)}× (target ≤ 1.20×: ${ratio <= 1.2 ? 'met' : 'not met'}) |
-| CPU time (user + system): main job / three builds | ${s(median(pairs.map((p) => p.synthCpu)))} / ${s(median(pairs.map((p) => p.kustomizeCpu)))}, ratio ${median(pairs.map((p) => p.cpuRatio)).toFixed(2)}× |
+| CPU time (user + system): main job / three builds | ${s(median(pairs.map((p) => p.synthCpu)))} / ${s(median(pairs.map((p) => p.kustomizeCpu)))}, ratio ${median(pairs.map((p) => p.cpuRatio)).toFixed(2)}× |`
+    : `No \`kubectl\` on this machine (KUBECTL, PATH, ~/.cache/merlai-cdk8s/cluster): the kustomize
+comparison was skipped. The main job (\`node scripts/synth.js\`, three levels and the Compose file):
+${s(median(pairs.map((p) => p.synth)))}, CPU ${s(median(pairs.map((p) => p.synthCpu)))}, peak RSS ${Math.round(median(pairs.map((p) => p.kb)) / 1024)} MiB.`
+}
 
 ## \`npx cdk8s synth\` against the CLI's start-up
 
@@ -246,17 +287,28 @@ bundle). The kustomize side builds \`bench/overlays/<level>\` (${
 | ----- | --- | ---- |
 ${phases.map((p) => `| ${p.name} | ${p.cpu} ms | ${p.wall} ms |`).join('\n')}
 
-## Scaling: Level 2 environments in one app
+## Scaling: Level 2 environments
 
 N environments declared in a configuration file (\`MERLAI_CONFIG\`), synthesized by
-\`node scripts/synth.js\`.
+\`node scripts/synth.js\`, one App per environment (cli/app.ts). The last column is what each environment added since the row above
+cost: flat when the synthesis is linear.
 
-| environments | time | CPU time | peak memory | CPU cost per environment (beyond the first) |
-| ------------ | ---- | -------- | ----------- | ------------------------------------------- |
-${scaling.map((r) => `| ${r.n} | ${s(r.ms)} | ${s(r.cpu)} | ${Math.round(r.kb / 1024)} MiB | ${r.n === 1 ? '—' : `${((r.cpu - scaling[0].cpu) / (r.n - 1)).toFixed(1)} ms`} |`).join('\n')}
+| environments | time | CPU time | peak memory | CPU per environment (beyond the first) | CPU per environment (since the row above) |
+| ------------ | ---- | -------- | ----------- | -------------------------------------- | ----------------------------------------- |
+${scaling
+  .map(
+    (r, i) =>
+      `| ${r.n} | ${s(r.ms)} | ${s(r.cpu)} | ${Math.round(r.kb / 1024)} MiB | ${r.n === 1 ? '—' : `${((r.cpu - scaling[0].cpu) / (r.n - 1)).toFixed(1)} ms`} | ${i === 0 ? '—' : `${((r.cpu - scaling[i - 1].cpu) / (r.n - scaling[i - 1].n)).toFixed(1)} ms`} |`,
+  )
+  .join('\n')}
 
-(100 and 300 environments: medians of 3 runs.)
+(100 environments and more: medians of 3 runs.)
 `;
 mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-writeFileSync(path.join(ROOT, 'docs', 'benchmarks.md'), md);
+// Notes written by hand below the marker (earlier figures, what changed) are kept.
+const MARKER = '<!-- notes: kept by npm run bench -->';
+const file = path.join(ROOT, 'docs', 'benchmarks.md');
+const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+const notes = previous.includes(MARKER) ? `\n${previous.slice(previous.indexOf(MARKER))}` : '';
+writeFileSync(file, md + notes);
 console.log(md);

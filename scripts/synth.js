@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 // The synth entry point of `npm run synth` and `npx cdk8s synth` (cdk8s.yaml): runs main.ts as one
-// esbuild bundle of main.ts, lib/, imports/ and the packages they load, cached under
+// esbuild bundle of main.ts, lib/, cli/, imports/ and the packages they load, cached under
 // node_modules/.cache/merlai-cdk8s/synth/ by the content hash of the sources and the lock file
 // (remembered against their sizes and modification times), with V8's code cache for it beside it.
 //
 // Where the time went before (docs/benchmarks.md): transpiling the 4 MB of generated bindings on
-// every run (esbuild-register), then loading some 200 modules one by one and compiling them, then
-// the `yaml` package's document trees (lib/cli/yaml.ts writes the same bytes directly). So:
+// every run (esbuild-register), then loading some 200 modules one by one and compiling them. So:
 //   - a cold run bundles (about 0.4 s); a warm run hashes the sources and loads one file;
-//   - `cdk8s-plus-28` is reduced to what lib/ takes from it, its generated `k8s` bindings (its
-//     constructs are not loaded: test/synth-entry.test.ts checks lib/ imports nothing else);
+//   - `cdk8s-plus-28` is reduced to what lib/ and cli/ take from it, its generated `k8s` bindings
+//     (its constructs are not loaded: test/synth-entry.test.ts checks nothing else is imported);
 //   - the bundle is compiled with V8's code cache of the previous run (functions compiled lazily
 //     during that run included), so a warm run parses and compiles almost nothing.
+// The YAML is cdk8s' own (`App.synth`, `Yaml.save`: the `yaml` package), one App per environment
+// (cli/app.ts).
 // MERLAI_SYNTH_TIMINGS=1 prints where a run's time went (CPU and wall, per phase) to stderr.
 
 const { createHash } = require('node:crypto');
@@ -39,7 +40,7 @@ function sources(dir) {
 }
 
 function bundlePath() {
-  const files = ['main.ts', ...sources('lib'), ...sources('imports'), 'package-lock.json'];
+  const files = ['main.ts', ...sources('lib'), ...sources('cli'), ...sources('imports'), 'package-lock.json'];
   // The content hash is remembered against the files' sizes and modification times, so a warm
   // run stats the ~100 sources instead of reading and hashing their 5 MB; any change to a file
   // (a new size or time) hashes the contents again.

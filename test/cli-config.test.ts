@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildAppFromConfig, synthesize, synthToObjects } from '../lib/cli/app';
-import { run } from '../lib/cli/command';
+import { buildAppsFromConfig, synthAll, synthesize, synthToObjects } from '../cli/app';
+import { run } from '../cli/command';
 import {
   CONFIG_SCHEMA,
   ConfigError,
@@ -14,8 +14,8 @@ import {
   loadConfig,
   parseConfig,
   validateConfig,
-} from '../lib/cli/config';
-import { readCharts } from '../lib/cli/objects';
+} from '../cli/config';
+import { readCharts } from '../cli/objects';
 import { AvailabilityLevel } from '../lib/core/levels';
 import { PROJECT_ROOT } from './support/shared';
 
@@ -95,7 +95,7 @@ describe('the configuration file', () => {
   test('without one, the output is byte for byte the committed dist/ (today three levels)', () => {
     const out = path.join(tmp, 'dist');
     expect(validateConfig(JSON.parse(JSON.stringify(DEFAULT_CONFIG)))).toEqual(DEFAULT_CONFIG);
-    synthesize(out, true, (dir) => buildAppFromConfig(dir, DEFAULT_CONFIG));
+    synthesize(out, true, (dir) => synthAll(buildAppsFromConfig(dir, DEFAULT_CONFIG)));
     expect(readTree(out)).toEqual(readTree(path.join(PROJECT_ROOT, 'dist')));
   });
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../lib/cli/command';
-import { diffObject, diffOutputs, diffValues, formatMarkdown } from '../lib/cli/diff';
-import { type KubeObject, readCharts } from '../lib/cli/objects';
+import { run } from '../cli/command';
+import { diffObject, diffOutputs, diffValues, formatMarkdown } from '../cli/diff';
+import { type KubeObject, readCharts } from '../cli/objects';
 import { PROJECT_ROOT } from './support/shared';
 
 const DIST = readCharts(path.join(PROJECT_ROOT, 'dist'));

@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../lib/cli/command';
-import { dotHash, picture, toDot, toMermaid } from '../lib/cli/graph';
-import { readCharts } from '../lib/cli/objects';
+import { run } from '../cli/command';
+import { dotHash, picture, toDot, toMermaid } from '../cli/graph';
+import { readCharts } from '../cli/objects';
 import { LEVEL_PROFILES } from '../lib/core/levels';
 import { PROJECT_ROOT } from './support/shared';
 import { haveTool } from './support/tools';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { run } from '../lib/cli/command';
-import { readCharts } from '../lib/cli/objects';
-import { type ChartSummary, formatSummary, longestCronGapHours, summarize } from '../lib/cli/summary';
+import { run } from '../cli/command';
+import { readCharts } from '../cli/objects';
+import { type ChartSummary, formatSummary, longestCronGapHours, summarize } from '../cli/summary';
 import { LEVEL_PROFILES, type LevelProfile, type ResourceProfile } from '../lib/core/levels';
 import { parseQuantity } from '../lib/core/validation';
 import { PROJECT_ROOT } from './support/shared';

@@ -1,4 +1,4 @@
-import { NetworkPolicyEvaluator, type NetworkPolicyObject, selectorMatches } from '../lib/cli/network-policy';
+import { NetworkPolicyEvaluator, type NetworkPolicyObject, selectorMatches } from '../cli/network-policy';
 import {
   a,
   b,

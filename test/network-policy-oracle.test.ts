@@ -1,11 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
+import { clusterModel, pod } from '../cli/cluster-model';
+import { type ClusterModel, NetworkPolicyEvaluator, type NetworkPolicyObject } from '../cli/network-policy';
 import { ApiServiceType, AvailabilityLevel, LEVEL_PROFILES, MerlaiApi, MerlaiSecurity } from '../lib';
-import { clusterModel, pod } from '../lib/cli/cluster-model';
-import {
-  type ClusterModel,
-  NetworkPolicyEvaluator,
-  type NetworkPolicyObject,
-} from '../lib/cli/network-policy';
 import { OPERATOR_ENDPOINTS } from './support/endpoints';
 import { SCENARIOS, SMALL_CLUSTER } from './support/network-policy-scenarios';
 import { oraclesAvailable, runOracle } from './support/oracles';

@@ -1,4 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
+import { APP_NAMESPACE, clusterModel, pod } from '../cli/cluster-model';
+import { type ModelEndpoint, NetworkPolicyEvaluator, type NetworkPolicyObject } from '../cli/network-policy';
 import {
   ApiServiceType,
   AvailabilityLevel,
@@ -10,12 +12,6 @@ import {
   type MerlaiSecurityProps,
   POD_SECURITY_VERSION,
 } from '../lib';
-import { APP_NAMESPACE, clusterModel, pod } from '../lib/cli/cluster-model';
-import {
-  type ModelEndpoint,
-  NetworkPolicyEvaluator,
-  type NetworkPolicyObject,
-} from '../lib/cli/network-policy';
 import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
 import { find, type KubeObject, LEVELS, levelChart, synthLevel, TEST_CLUSTER_FACTS } from './support/synth';
 

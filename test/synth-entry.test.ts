@@ -38,10 +38,12 @@ test('the entry points named in package.json and cdk8s.yaml are the bundled laun
   expect(readFileSync(path.join(ROOT, 'cdk8s.yaml'), 'utf8')).toMatch(/^app: node scripts\/synth\.js$/m);
 });
 
-test('lib/ takes only the generated `k8s` bindings from cdk8s-plus-28 (the synth bundle loads nothing else of it)', () => {
-  const files = readdirSync(path.join(ROOT, 'lib'), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => path.join(e.parentPath, e.name));
+test('lib/ and cli/ take only the generated `k8s` bindings from cdk8s-plus-28 (the synth bundle loads nothing else of it)', () => {
+  const files = ['lib', 'cli'].flatMap((dir) =>
+    readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+      .map((e) => path.join(e.parentPath, e.name)),
+  );
   const imports = files.flatMap((file) =>
     [
       ...readFileSync(file, 'utf8').matchAll(

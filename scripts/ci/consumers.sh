@@ -22,9 +22,9 @@ TARBALL="$(ls "$WORK"/merlai-cdk8s-*.tgz)"
 # shellcheck disable=SC2016 # JavaScript, not shell
 node -e '
   const files = require(process.argv[1])[0].files.map((f) => f.path);
-  const allowed = /^(package\.json|README\.md|LICENSE|bin\/merlai-cdk8s\.js|node_modules\/(@grafana\/grafana-foundation-sdk|tslib|ajv|yaml|fast-deep-equal|fast-uri|json-schema-traverse|require-from-string)\/.+|build\/(lib|imports)\/[\w./-]+\.(js|d\.ts))$/;
+  const allowed = /^(package\.json|README\.md|LICENSE|bin\/merlai-cdk8s\.js|node_modules\/(@grafana\/grafana-foundation-sdk|tslib|ajv|yaml|fast-deep-equal|fast-uri|json-schema-traverse|require-from-string)\/.+|build\/(lib|imports)\/[\w./-]+\.(js|d\.ts)|build\/cli\/[\w./-]+\.js)$/;
   const bad = files.filter((f) => !allowed.test(f));
-  const required = ["build/lib/index.js", "build/lib/index.d.ts", "build/imports/postgresql.cnpg.io.js", "build/imports/postgresql.cnpg.io.d.ts", "bin/merlai-cdk8s.js", "build/lib/cli/command.js"];
+  const required = ["build/lib/index.js", "build/lib/index.d.ts", "build/imports/postgresql.cnpg.io.js", "build/imports/postgresql.cnpg.io.d.ts", "bin/merlai-cdk8s.js", "build/cli/command.js"];
   const missing = required.filter((f) => !files.includes(f));
   if (bad.length || missing.length) { console.error({ bad, missing }); process.exit(1); }
   console.log(`tarball: ${files.length} files, compiled JS, .d.ts, README, LICENSE, package.json, the command and its bundled ajv, yaml and Grafana Foundation SDK`);
@@ -61,6 +61,14 @@ step "cdk8s-app: the installed merlai-cdk8s command (compiled build/, no TypeScr
   fail "npx merlai-cdk8s summary failed in the consumer project"
 grep -q "99.9" "$WORK/summary.txt" || fail "merlai-cdk8s summary printed no Level 3 availability target"
 validate "$WORK"/cdk8s-app/dist/*.k8s.yaml
+
+step "cdk8s-app: require('merlai-cdk8s') loads the library only (no build/cli/, no ajv)"
+# shellcheck disable=SC2016 # JavaScript, not shell
+(cd "$WORK/cdk8s-app" && node -e '
+  require("merlai-cdk8s");
+  const extra = Object.keys(require.cache).filter((f) => /merlai-cdk8s\/build\/cli\/|\/node_modules\/ajv\//.test(f));
+  if (extra.length) { console.error(extra); process.exit(1); }
+') || fail "require('merlai-cdk8s') loaded the command or ajv"
 
 step "esm: install, node --test, synth"
 install esm

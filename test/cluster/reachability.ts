@@ -2,10 +2,10 @@
  * Stage 3 of the real-cluster step (scripts/cluster/test.sh): the reachability matrix of one level,
  * measured with real connections between real pods under the real enforcer (kube-router's
  * network policy controller, scripts/cluster/manifests/kube-router.yaml), compared with the matrix the project's evaluator
- * (lib/cli/network-policy.ts) computes for the same level's policies and the same pods.
+ * (cli/network-policy.ts) computes for the same level's policies and the same pods.
  *
  * Around the level's own pods it starts real pods with the labels and ports of the evaluator's
- * surroundings (lib/cli/cluster-model.ts: the ingress controller, Prometheus, another team's
+ * surroundings (cli/cluster-model.ts: the ingress controller, Prometheus, another team's
  * pod, a stray pod in Merlai's namespace) and a pod with the backup CronJob's pod labels; at a level
  * with a CloudNativePG `Cluster` or a `RedisReplication` also pods with the labels of those
  * operators' installs (their policies admit them). CoreDNS is the cluster's real DNS; the API server
@@ -26,7 +26,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadAll } from 'js-yaml';
-import { SURROUNDINGS } from '../../lib/cli/cluster-model';
+import { SURROUNDINGS } from '../../cli/cluster-model';
 import {
   type ClusterModel,
   flowName,
@@ -36,7 +36,7 @@ import {
   NetworkPolicyEvaluator,
   type NetworkPolicyObject,
   type Protocol,
-} from '../../lib/cli/network-policy';
+} from '../../cli/network-policy';
 
 const APP_NAMESPACE = 'merlai';
 const TEST_NAMESPACES = ['ingress-nginx', 'monitoring', 'other-team', 'cnpg-system', 'ot-operators'];

@@ -1,9 +1,4 @@
-import type {
-  ClusterModel,
-  ModelEndpoint,
-  ModelPod,
-  NetworkPolicyObject,
-} from '../../lib/cli/network-policy';
+import type { ClusterModel, ModelEndpoint, ModelPod, NetworkPolicyObject } from '../../cli/network-policy';
 
 /**
  * A tiny cluster and hand-made policies, one per rule of NetworkPolicy semantics: the evaluator's

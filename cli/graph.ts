@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LEVEL_PROFILES } from '../core/levels';
+import { LEVEL_PROFILES } from '../lib/core/levels';
 import { clusterModel } from './cluster-model';
 import { type ModelPod, selectorMatches } from './network-policy';
 import type { KubeObject } from './objects';

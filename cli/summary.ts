@@ -1,5 +1,5 @@
-import { LEVEL_PROFILES, type LevelProfile, monthlyErrorBudgetMinutes } from '../core/levels';
-import { parseQuantity } from '../core/validation';
+import { LEVEL_PROFILES, type LevelProfile, monthlyErrorBudgetMinutes } from '../lib/core/levels';
+import { parseQuantity } from '../lib/core/validation';
 import { clusterModel, type MerlaiPod } from './cluster-model';
 import {
   type ListeningPort,

@@ -1,5 +1,5 @@
-import { selectorLabels } from '../core/labels';
-import type { LevelProfile } from '../core/levels';
+import { selectorLabels } from '../lib/core/labels';
+import type { LevelProfile } from '../lib/core/levels';
 import type { ClusterModel, ListeningPort, ModelEndpoint, ModelNamespace, ModelPod } from './network-policy';
 import type { KubeObject } from './objects';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LEVEL_PROFILES } from '../core/levels';
+import { LEVEL_PROFILES } from '../lib/core/levels';
 import {
   ConfigError,
   DEFAULT_CONFIG,
@@ -171,8 +171,8 @@ function synthVerb(args: string[], io: Io): number {
   const { config, file } = configOf(values.config, io);
   const outdir = path.resolve(io.cwd, values.out ?? 'dist');
   try {
-    const { synthesize, buildAppFromConfig } = synthModule();
-    synthesize(outdir, true, (dir) => buildAppFromConfig(dir, config, file));
+    const { synthesize, synthAll, buildAppsFromConfig } = synthModule();
+    synthesize(outdir, true, (dir) => synthAll(buildAppsFromConfig(dir, config, file)));
   } catch (error) {
     const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
     throw new ConfigError(file ?? 'synth', [

@@ -1,20 +1,27 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
-import type { ApiAutoscalingOverrides } from '../api/autoscaling';
-import type { ApiIngressOptions } from '../api/ingress';
-import type { ProbeOverrides } from '../api/probes';
-import type { MerlaiApiOptions } from '../api/props';
-import type { ApiResourceOverrides } from '../api/resources';
-import type { MerlaiLevelChartProps } from '../charts/level-chart';
-import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../core/levels';
-import type { MerlaiDatastoresOptions } from '../datastores/datastores';
-import type { BackupObjectStore } from '../datastores/postgres/object-store';
-import type { ExternalPostgresOptions, PostgresOptions } from '../datastores/postgres/postgres';
-import type { PostgresBackupOptions } from '../datastores/postgres/postgres-backup';
-import type { ExternalRedisOptions, RedisOptions } from '../datastores/redis/redis';
-import type { KubernetesApiServer, MerlaiSecurityOptions } from '../security/security';
+import type {
+  ApiAutoscalingOverrides,
+  ApiIngressOptions,
+  ApiResourceOverrides,
+  BackupObjectStore,
+  ExternalPostgresOptions,
+  ExternalRedisOptions,
+  KubernetesApiServer,
+  MerlaiApiOptions,
+  MerlaiDatastoresOptions,
+  MerlaiLevelChartProps,
+  MerlaiSecurityOptions,
+  PostgresBackupOptions,
+  PostgresOptions,
+  ProbeOverrides,
+  RedisOptions,
+} from '../lib';
+// A value import from the module itself, not the index: the command starts without loading the constructs.
+import { AvailabilityLevel, LEVEL_PROFILES, type RedisMode } from '../lib/core/levels';
+import { exampleObjectStore } from './examples';
 
 /** The file the command and `npm run synth` read when it exists in the working folder. */
 export const DEFAULT_CONFIG_FILE = 'merlai.config.yaml';
@@ -62,22 +69,6 @@ export interface EnvironmentConfig {
 /** A configuration file: environments by chart id (the file stem in the output folder). */
 export interface MerlaiConfig {
   readonly environments: { readonly [chartId: string]: EnvironmentConfig };
-}
-
-/**
- * Where the shipped Level 2 and 3 charts put their backups: an EXAMPLE (a documentation address,
- * RFC 5737) to replace with your bucket. The Secret `merlai-backup-s3` in the namespace holds the
- * key pair (`ACCESS_KEY_ID`, `ACCESS_SECRET_KEY`); `cidr` is the endpoint's address range, which
- * the network policies open on the URL's port. README "Backup and restore".
- */
-export function exampleObjectStore(level: AvailabilityLevel): BackupObjectStore {
-  return {
-    endpointUrl: 'https://s3.backup.example.com',
-    bucket: 'merlai-backups',
-    path: `merlai/${LEVEL_PROFILES[level].environment}`,
-    credentialsSecretName: 'merlai-backup-s3',
-    cidr: '198.51.100.20/32',
-  };
 }
 
 /**
@@ -461,14 +452,20 @@ export class ConfigError extends Error {
 }
 
 let compiled: ValidateFunction<MerlaiConfig> | undefined;
-/** The schema's validator, compiled on first use (commands that read no file never pay for it). */
+/**
+ * The schema's validator, compiled on first use; ajv itself is loaded then too, so commands and
+ * synths that read no file never pay for either.
+ */
 function validator(): ValidateFunction<MerlaiConfig> {
-  compiled ??= new Ajv({
-    allErrors: true,
-    strict: true,
-    allowUnionTypes: true,
-    verbose: true,
-  }).compile<MerlaiConfig>(CONFIG_SCHEMA);
+  if (compiled === undefined) {
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
+    compiled = new Ajv({
+      allErrors: true,
+      strict: true,
+      allowUnionTypes: true,
+      verbose: true,
+    }).compile<MerlaiConfig>(CONFIG_SCHEMA);
+  }
   return compiled;
 }
 
