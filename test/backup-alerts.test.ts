@@ -17,7 +17,7 @@ const promtoolInstalled = haveTool('promtool', ['--version'], 'apt-get install p
 /**
  * The alert limits, as README "Recovery point and recovery time" states them per level (the guide,
  * section 運用プラクティス › 2. バックアップ戦略, leaves RTO and RPO to the operator). Literals, never the
- * level table: a change to lib/levels.ts must show up here. Level 2: WAL archive 15 min, base
+ * level table: a change to lib/core/levels.ts must show up here. Level 2: WAL archive 15 min, base
  * backup 26 h; Level 3: WAL archive 10 min (critical), base backup 8 h; both: archiving failing 5 min.
  */
 const LIMITS = {

@@ -14,9 +14,6 @@ import type { DashboardPanel, DashboardRow } from './types';
 
 const TYPE = 'MerlaiDashboard';
 
-// A Kubernetes label key (optional DNS-subdomain prefix) and value. lib/observability.ts checks
-// its prometheusSelectorLabels with the same two expressions.
-
 /**
  * The label kube-prometheus-stack's Grafana sidecar discovers dashboard ConfigMaps by
  * (`grafana.sidecar.dashboards.label` / `labelValue` of the chart's values).
