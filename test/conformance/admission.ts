@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { Level3ProductionChart } from '../../lib';
 import { MerlaiAdmissionPolicies } from '../../lib/admission/policies';
 import { AvailabilityLevel, LEVEL_PROFILES } from '../../lib/core/levels';
-import { buildApp } from '../../main';
+import { exampleObjectStore, LEVEL3_CLUSTER_FACTS } from '../../main';
 
 const kubectl = process.env.KUBECTL ?? 'kubectl';
 const ns = 'merlai';
@@ -40,42 +41,44 @@ function allowed(check: string, args: string[], input?: string) {
   if (!r.ok) failures++;
   console.log(`ADMISSION ${check} ${r.ok ? 'PASS' : 'FAIL'}: ${r.ok ? 'accepted' : `refused: ${r.out}`}`);
 }
-const toYaml = (chart: Chart) =>
-  chart
-    .toJson()
-    .map((o) => `---\n${stringify(o)}`)
-    .join('');
 
-// Level 3 as the app synthesizes it (main.ts), its objects in namespace merlai.
-const app = buildApp(tmp);
-const level3 = app.node.findChild(LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId) as Chart;
-const objects = level3.toJson();
-const pdbs = objects
-  .filter((o) => o.kind === 'PodDisruptionBudget' && Number.isInteger(o.spec?.minAvailable))
-  .map((o) => ({ name: o.metadata.name as string, minAvailable: o.spec.minAvailable as number }));
-const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler');
-if (!hpa || !pdbs.some((p) => p.name === 'merlai-api'))
-  throw new Error('admission: Level 3 has no HPA or no merlai-api PDB');
-
-const policiesApp = new App();
-const policiesChart = new Chart(policiesApp, 'policies');
-// MERLAI_ADMISSION_FIXTURE=weak-floor installs a floor of 1: the check must then fail.
+// Level 3 as the app synthesizes it (main.ts's cluster facts and object store), with the chart's
+// admissionPolicies on: what a user gets. MERLAI_ADMISSION_FIXTURE=weak-floor swaps in policies
+// with a floor of 1, with which the check must fail.
 const weak = process.env.MERLAI_ADMISSION_FIXTURE === 'weak-floor';
-new MerlaiAdmissionPolicies(policiesChart, 'level3', {
-  level: AvailabilityLevel.PRODUCTION,
-  namespace: ns,
-  ...(weak ? { minReplicas: 1 } : {}),
-  autoscalerName: hpa.metadata.name,
-  disruptionBudgets: pdbs,
+const app = new App({ outdir: tmp });
+const level3 = new Level3ProductionChart(app, LEVEL_PROFILES[AvailabilityLevel.PRODUCTION].chartId, {
+  ...LEVEL3_CLUSTER_FACTS,
+  datastores: { objectStore: exampleObjectStore(AvailabilityLevel.PRODUCTION) },
+  admissionPolicies: !weak,
 });
+const isPolicy = (o: any) => /^ValidatingAdmissionPolicy/.test(o.kind);
+const objects = level3.toJson();
+const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler');
+if (!hpa || !objects.some((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'merlai-api'))
+  throw new Error('admission: Level 3 has no HPA or no merlai-api PDB');
+const apiPdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'merlai-api');
+
+const policiesChart = new Chart(new App(), 'policies');
+if (weak) {
+  new MerlaiAdmissionPolicies(policiesChart, 'level3', {
+    level: AvailabilityLevel.PRODUCTION,
+    namespace: ns,
+    minReplicas: 1,
+    autoscalerName: hpa.metadata.name,
+  });
+}
 new MerlaiAdmissionPolicies(policiesChart, 'pinned', {
   level: AvailabilityLevel.PRODUCTION,
   namespace: 'merlai-pinned',
   requireImageDigests: true,
 });
-writeFileSync(path.join(tmp, 'level3.yaml'), toYaml(level3));
-writeFileSync(path.join(tmp, 'policies.yaml'), toYaml(policiesChart));
-
+const toYaml = (list: any[]) => list.map((o) => `---\n${stringify(o)}`).join('');
+writeFileSync(path.join(tmp, 'level3.yaml'), toYaml(objects.filter((o) => !isPolicy(o))));
+writeFileSync(
+  path.join(tmp, 'policies.yaml'),
+  toYaml([...objects.filter(isPolicy), ...policiesChart.toJson()]),
+);
 must('applying Level 3', [
   'apply',
   '--server-side',
@@ -161,7 +164,6 @@ refused('API budget turned into maxUnavailable', /must keep minAvailable of at l
   '-p',
   '{"spec":{"minAvailable":null,"maxUnavailable":3}}',
 ]);
-const apiPdb = pdbs.find((p) => p.name === 'merlai-api');
 allowed('API budget strengthened', [
   '-n',
   ns,
@@ -170,7 +172,7 @@ allowed('API budget strengthened', [
   'merlai-api',
   '--type=merge',
   '-p',
-  JSON.stringify({ spec: { minAvailable: (apiPdb?.minAvailable ?? 2) + 1 } }),
+  JSON.stringify({ spec: { minAvailable: (apiPdb?.spec.minAvailable ?? 2) + 1 } }),
 ]);
 
 const pod = (
