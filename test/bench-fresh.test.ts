@@ -17,7 +17,7 @@ const levels = readdirSync(path.join(ROOT, 'dist'))
   .map((f) => f.replace('.k8s.yaml', ''));
 
 test.each(levels)(
-  'bench/overlays/%s with the base holds exactly dist/ (npm run bench regenerates it)',
+  'bench/overlays/%s with the base holds exactly dist/ (npm run bench, or node scripts/bench-synth.mjs --bench-only, regenerates it)',
   (level) => {
     const built = [
       ...objects(path.join(ROOT, 'bench', 'base', 'objects.yaml')),

@@ -10,7 +10,6 @@ import {
   MerlaiApi,
   MerlaiSecurity,
   type MerlaiSecurityProps,
-  POD_SECURITY_VERSION,
 } from '../lib';
 import { OPERATOR_ENDPOINTS, PLAIN_ENDPOINTS } from './support/endpoints';
 import { find, type KubeObject, LEVELS, levelChart, synthLevel, TEST_CLUSTER_FACTS } from './support/synth';
@@ -270,11 +269,12 @@ describe('merlai-network-policy, as the guide names it', () => {
 describe.each(LEVELS)('namespace and service account at %s', (level) => {
   const objects = synthLevel(level);
 
-  test(`namespace merlai enforces, audits and warns Pod Security "restricted", pinned to ${POD_SECURITY_VERSION}`, () => {
+  // Issue 26: Pod Security enforced at the newest proven Kubernetes' "restricted" (v1.37).
+  test('namespace merlai enforces, audits and warns Pod Security "restricted", pinned to v1.37', () => {
     const ns = find(objects, 'Namespace', 'merlai');
     for (const mode of ['enforce', 'audit', 'warn']) {
       expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
-      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}-version`]).toMatch(/^v1\.\d+$/);
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}-version`]).toBe('v1.37');
     }
     expect(ns.metadata.namespace).toBeUndefined();
   });

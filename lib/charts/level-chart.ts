@@ -21,8 +21,12 @@ import {
   type MerlaiSecurityOptions,
 } from '../security/security';
 
-/** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
-export const POD_SECURITY_VERSION = 'v1.28';
+/**
+ * The Kubernetes minor whose Pod Security "restricted" rules are enforced: pinned (not `latest`, so
+ * a cluster upgrade never tightens the rules unannounced) to the newest release the charts are
+ * proven on (the conformance step's v1.37.2). An older API server applies its own newest rules.
+ */
+export const POD_SECURITY_VERSION = 'v1.37';
 
 /** Pod Security Admission labels: enforce, audit and warn the "restricted" standard. */
 export function podSecurityLabels(version: string): Record<string, string> {
