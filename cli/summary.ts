@@ -50,6 +50,8 @@ export interface ChartSummary {
   readonly walArchiving: boolean;
   /** Allowed flows, `source -> destination:port/protocol`, from the network policies. */
   readonly flows: string[];
+  /** Why `flows` could not be computed (no Merlai API, so no level and no pods to model); undefined when it was. */
+  readonly flowsNotComputed?: string | undefined;
 }
 
 function zero(): Totals {
@@ -226,7 +228,17 @@ function workloads(objects: KubeObject[]): WorkloadSummary[] {
 
 function levelOf(objects: KubeObject[]): LevelProfile | undefined {
   const n = objects.map((o) => o.metadata?.labels?.['merlai.io/level']).find((v) => v !== undefined);
-  return Object.values(LEVEL_PROFILES).find((p) => String(p.number) === n);
+  const byLabel = Object.values(LEVEL_PROFILES).find((p) => String(p.number) === n);
+  if (byLabel) return byLabel;
+  // A chart of the user's own (MerlaiApi without a level chart) has no level label; the API's
+  // ENVIRONMENT variable, which MerlaiApi always sets from its level, still says which level it is.
+  const environments = objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'Rollout')
+    .flatMap((o) => (o.spec?.template?.spec?.containers ?? []) as Json[])
+    .flatMap((c) => (c.env ?? []) as Json[])
+    .filter((e) => e.name === 'ENVIRONMENT')
+    .map((e) => e.value);
+  return Object.values(LEVEL_PROFILES).find((p) => environments.includes(p.environment));
 }
 
 /**
@@ -303,6 +315,11 @@ export function summarize(chart: string, objects: KubeObject[]): ChartSummary {
       schedule: o.spec.schedule,
       recoveryPointHours: longestCronGapHours(o.spec.schedule),
     }));
+  const hasApi = objects.some(
+    (o) =>
+      (o.kind === 'Deployment' || o.kind === 'Rollout') &&
+      o.spec?.template?.metadata?.labels?.['app.kubernetes.io/component'] === 'api',
+  );
   const walArchiving = objects.some(
     (o) =>
       o.kind === 'Cluster' && (o.spec?.plugins ?? []).some((p: Json) => String(p.name).includes('barman')),
@@ -319,7 +336,13 @@ export function summarize(chart: string, objects: KubeObject[]): ChartSummary {
     monthlyErrorBudgetMinutes: profile ? monthlyErrorBudgetMinutes(profile.availabilityTarget) : undefined,
     backups,
     walArchiving,
-    flows: profile && namespace ? allowedFlows(objects, profile, namespace) : [],
+    flows: profile && namespace && hasApi ? allowedFlows(objects, profile, namespace) : [],
+    flowsNotComputed:
+      profile && namespace && hasApi
+        ? undefined
+        : `no Merlai API in the chart (no merlai.io/level label or ENVIRONMENT variable) to model the pods of ${
+            objects.filter((o) => o.kind === 'NetworkPolicy').length
+          } network policies`,
   };
 }
 
@@ -384,7 +407,9 @@ export function formatSummary(s: ChartSummary): string {
     lines.push(
       'continuous WAL archiving to an object store: point-in-time recovery (recovery point: minutes)',
     );
-  lines.push('', `flows the network policies allow (${s.flows.length}):`);
+  if (s.flowsNotComputed)
+    lines.push('', `flows the network policies allow: not computed: ${s.flowsNotComputed}`);
+  else lines.push('', `flows the network policies allow (${s.flows.length}):`);
   for (const f of s.flows) lines.push(`  ${f}`);
   return `${lines.join('\n')}\n`;
 }

@@ -159,3 +159,34 @@ describe('cron gaps', () => {
     expect(longestCronGapHours('0 0 31 2 *')).toBeUndefined();
   });
 });
+
+// Issue 27: a platform team's own chart (MerlaiApi and MerlaiSecurity without a level chart) carries
+// no merlai.io/level label; its flows were reported as "(0)" although it had policies.
+describe('a chart without the level label', () => {
+  const unlabel = (o: any): any => {
+    const copy = JSON.parse(JSON.stringify(o));
+    const strip = (m: any) => {
+      if (m?.labels) delete m.labels['merlai.io/level'];
+    };
+    strip(copy.metadata);
+    strip(copy.spec?.template?.metadata);
+    return copy;
+  };
+  test.each(PROFILES.map((p) => [p.chartId]))(
+    '%s: the same flows, the level read from the API',
+    (chartId) => {
+      const objects = DIST.get(chartId) ?? [];
+      const own = summarize(chartId, objects.map(unlabel));
+      expect(own.flows.length).toBeGreaterThan(0);
+      expect(own.flows).toEqual(summarize(chartId, objects).flows);
+      expect(own.flowsNotComputed).toBeUndefined();
+    },
+  );
+  test('policies without a Merlai API: not computed, and said why, never "(0)"', () => {
+    const policies = (DIST.get('level2-staging') ?? []).filter((o) => o.kind === 'NetworkPolicy');
+    const text = formatSummary(summarize('policies-only', policies));
+    expect(text).toContain(`flows the network policies allow: not computed: no Merlai API in the chart`);
+    expect(text).toContain(`of ${policies.length} network policies`);
+    expect(text).not.toContain('allow (0)');
+  });
+});
