@@ -20,6 +20,9 @@
  * outside the model, as they are outside the NetworkPolicy API.
  */
 
+import { isIPv4, isIPv6 } from 'node:net';
+import { parseCidr } from '../lib/core/validation';
+
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type Labels = Readonly<Record<string, string>>;
 
@@ -120,7 +123,7 @@ export class NetworkPolicyEvaluator {
       this.namespaceLabels.set(ns.name, { ...ns.labels, 'kubernetes.io/metadata.name': ns.name });
     }
     for (const e of cluster.endpoints) {
-      parseIPv4(e.ip);
+      parseAddress(e.ip);
       if (e.kind === 'pod' && !this.namespaceLabels.has(e.namespace)) {
         throw new Error(`pod ${e.name}: namespace '${e.namespace}' is not in the model`);
       }
@@ -216,7 +219,7 @@ export class NetworkPolicyEvaluator {
 
   private peerMatches(peer: PolicyPeer, policyNamespace: string, e: ModelEndpoint): boolean {
     if (peer.ipBlock) {
-      const ip = parseIPv4(e.ip);
+      const ip = parseAddress(e.ip);
       return (
         cidrContains(peer.ipBlock.cidr, ip) && !(peer.ipBlock.except ?? []).some((x) => cidrContains(x, ip))
       );
@@ -299,10 +302,13 @@ function validatePolicy(p: NetworkPolicyObject): void {
       if (peer.ipBlock && fields.length > 1)
         throw new Error(`${where}: ipBlock cannot be combined with selectors`);
       if (peer.ipBlock) {
-        const base = parseCidr(peer.ipBlock.cidr);
+        const base = cidrRange(peer.ipBlock.cidr);
         for (const x of peer.ipBlock.except ?? []) {
-          const sub = parseCidr(x);
-          if (sub.prefix < base.prefix || !cidrContains(peer.ipBlock.cidr, sub.network)) {
+          const sub = cidrRange(x);
+          if (
+            sub.prefix < base.prefix ||
+            !cidrContains(peer.ipBlock.cidr, { family: sub.family, value: sub.network })
+          ) {
             throw new Error(`${where}: except '${x}' is not inside '${peer.ipBlock.cidr}'`);
           }
         }
@@ -319,25 +325,43 @@ function validatePolicy(p: NetworkPolicyObject): void {
   }
 }
 
-function parseIPv4(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new Error(`'${ip}' is not an IPv4 address (the model is IPv4 only)`);
-  }
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+/** An address as a number of its family's width: IPv4 (32 bits) or IPv6 (128 bits). */
+interface Address {
+  readonly family: 4 | 6;
+  readonly value: bigint;
 }
 
-function parseCidr(cidr: string): { network: number; prefix: number } {
-  const [address, prefixText, ...rest] = cidr.split('/');
-  const prefix = Number(prefixText);
-  if (rest.length > 0 || !/^\d{1,2}$/.test(prefixText ?? '') || prefix > 32) {
-    throw new Error(`'${cidr}' is not an IPv4 CIDR (the model is IPv4 only)`);
+function parseAddress(ip: string): Address {
+  if (isIPv4(ip)) return { family: 4, value: ip.split('.').reduce((acc, p) => acc * 256n + BigInt(p), 0n) };
+  if (isIPv6(ip)) {
+    // Expand `::` and a trailing dotted IPv4 into eight 16-bit groups.
+    let text = ip;
+    const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+    if (v4) {
+      const n = parseAddress(v4[1] as string).value;
+      text = `${text.slice(0, -(v4[1] as string).length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+    }
+    const [head, tail] = text.split('::') as [string, string | undefined];
+    const left = head ? head.split(':') : [];
+    const right = tail ? tail.split(':') : [];
+    const groups =
+      tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+    return { family: 6, value: groups.reduce((acc, g) => (acc << 16n) + BigInt(`0x${g}`), 0n) };
   }
-  return { network: parseIPv4(address), prefix };
+  throw new Error(`'${ip}' is not an IPv4 or IPv6 address`);
 }
 
-function cidrContains(cidr: string, ip: number): boolean {
-  const { network, prefix } = parseCidr(cidr);
-  const size = 2 ** (32 - prefix);
-  return Math.floor(ip / size) === Math.floor(network / size);
+/** A CIDR as the library reads it (lib/core/validation.ts parseCidr), with its network number. */
+function cidrRange(cidr: string): { family: 4 | 6; network: bigint; prefix: number } {
+  const parsed = parseCidr(cidr);
+  if (!parsed) throw new Error(`'${cidr}' is not a CIDR (IPv4 such as 10.0.0.0/8, IPv6 such as fd00::/64)`);
+  return { family: parsed.family, network: parseAddress(parsed.address).value, prefix: parsed.prefix };
+}
+
+/** Whether the address is inside the CIDR (never across families). */
+function cidrContains(cidr: string, ip: Address): boolean {
+  const { family, network, prefix } = cidrRange(cidr);
+  if (family !== ip.family) return false;
+  const shift = BigInt((family === 4 ? 32 : 128) - prefix);
+  return network >> shift === ip.value >> shift;
 }

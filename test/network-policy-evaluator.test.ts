@@ -153,6 +153,47 @@ describe('NetworkPolicy evaluator: peers', () => {
     expect(ingressFrom([{ namespaceSelector: {} }]).allows(c, b, 5432)).toBe(true);
   });
 
+  // The library accepts IPv6 ranges (lib/core/validation.ts parseCidr); the evaluator models them
+  // with the same meaning (Kubernetes: an ipBlock of one family never matches the other's addresses).
+  test('ipBlock with IPv6 ranges: inside, outside, except, and never across families', () => {
+    const v6 = (name: string, ip: string): typeof outside => ({
+      kind: 'address',
+      name,
+      ip,
+      ports: [{ port: 443 }],
+    });
+    const cluster = {
+      ...SMALL_CLUSTER,
+      endpoints: [
+        ...SMALL_CLUSTER.endpoints,
+        v6('v6-in', 'fd00::5'),
+        v6('v6-except', 'fd00::ff:1'),
+        v6('v6-out', '2001:db8::1'),
+        v6('v6-mapped', '::ffff:203.0.113.5'),
+      ],
+    };
+    const find = (n: string) => cluster.endpoints.find((e) => e.name === n) as typeof outside;
+    const e = new NetworkPolicyEvaluator(
+      [
+        policy('p', 'app', {
+          podSelector: { matchLabels: { role: 'b' } },
+          ingress: [{ from: [{ ipBlock: { cidr: 'fd00::/64', except: ['fd00::ff:0/112'] } }] }],
+        }),
+      ],
+      cluster,
+    );
+    expect(e.allows(find('v6-in'), b, 5432)).toBe(true);
+    expect(e.allows(find('v6-except'), b, 5432)).toBe(false);
+    expect(e.allows(find('v6-out'), b, 5432)).toBe(false);
+    expect(e.allows(outside, b, 5432)).toBe(false);
+    const all4 = new NetworkPolicyEvaluator(
+      [policy('p', 'app', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] })],
+      cluster,
+    );
+    expect(all4.allows(find('v6-in'), b, 5432)).toBe(false);
+    expect(all4.allows(outside, b, 5432)).toBe(true);
+  });
+
   // NotIn matches a pod without the key, as Kubernetes' own selectors do (apimachinery
   // labels.Requirement.Matches); cyclonus differs there (see network-policy-oracle.test.ts).
   test('label selectors: matchLabels and the four matchExpressions operators', () => {
