@@ -14,7 +14,7 @@ import {
 import { differs, diffOutputs, formatJson, formatMarkdown, formatText } from './diff';
 import { dotHash, picture, toDot, toMermaid } from './graph';
 import { type KubeObject, parseObjects, readCharts } from './objects';
-import { formatSummary, summarize } from './summary';
+import { formatSummary, levelOf, summarize } from './summary';
 
 /**
  * The synth side (the constructs and cdk8s-plus' bindings), loaded only by the commands that
@@ -103,11 +103,6 @@ function configOf(explicit: string | undefined, io: Io): { config: MerlaiConfig;
   return file ? { config: loadConfig(file), file } : { config: DEFAULT_CONFIG };
 }
 
-function levelOf(objects: KubeObject[]): number | undefined {
-  const v = objects.map((o) => o.metadata?.labels?.['merlai.io/level']).find((x) => x !== undefined);
-  return v === undefined ? undefined : Number(v);
-}
-
 function parseLevel(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!['1', '2', '3'].includes(value)) throw new UsageError(`--level is '${value}'; expected 1, 2 or 3`);
@@ -116,7 +111,7 @@ function parseLevel(value: string | undefined): number | undefined {
 
 function onlyLevel(charts: Map<string, KubeObject[]>, level: number | undefined): Map<string, KubeObject[]> {
   if (level === undefined) return charts;
-  return new Map([...charts].filter(([, objects]) => levelOf(objects) === level));
+  return new Map([...charts].filter(([, objects]) => levelOf(objects)?.number === level));
 }
 
 /** The charts of a fresh synth (only the environments of `level`, when given), or of `--from DIR`. */

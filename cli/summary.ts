@@ -226,7 +226,8 @@ function workloads(objects: KubeObject[]): WorkloadSummary[] {
   return out;
 }
 
-function levelOf(objects: KubeObject[]): LevelProfile | undefined {
+/** The level of a chart's objects: its `merlai.io/level` label, else the API's ENVIRONMENT. */
+export function levelOf(objects: KubeObject[]): LevelProfile | undefined {
   const n = objects.map((o) => o.metadata?.labels?.['merlai.io/level']).find((v) => v !== undefined);
   const byLabel = Object.values(LEVEL_PROFILES).find((p) => String(p.number) === n);
   if (byLabel) return byLabel;
@@ -362,6 +363,7 @@ function totalsText(t: Totals): string {
   return `requests ${cores(t.cpuRequest)} CPU, ${binary(t.memoryRequest)}; limits ${cores(t.cpuLimit)} CPU, ${binary(t.memoryLimit)}`;
 }
 
+// Rounded to 0.01 % for a table (lib/observability/promql.ts percent keeps every digit a rule needs).
 function percent(f: number): string {
   return `${Math.round(f * 10000) / 100} %`;
 }
