@@ -57,6 +57,7 @@ export interface ApiModelOptions {
    * Addresses the fetch Job may reach on TCP 443 (the Hugging Face hub and its CDN, or your proxy
    * or mirror). NetworkPolicy cannot name hosts, so the default is every public IPv4 address:
    * the cluster's private ranges, link-local and the cloud metadata address stay unreachable.
+   * An empty list is an error, not "nowhere" nor the default.
    * @default ['0.0.0.0/0' except 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10, 127.0.0.0/8]
    */
   readonly egressCidrs?: string[] | undefined;
@@ -132,6 +133,16 @@ export function resolveModel(scope: Construct, type: string, o: ApiModelOptions 
       'model.memoryLimit',
       memoryLimit,
       'expected at least 2Gi: the model with torch is about 1.4 GB resident, and a smaller limit gets the pod OOM-killed while it loads',
+    );
+  }
+  if (o?.egressCidrs !== undefined && (!Array.isArray(o.egressCidrs) || o.egressCidrs.length === 0)) {
+    // Fail closed: an empty allow-list must not read as "the default", every public address.
+    invalidProp(
+      scope,
+      type,
+      'model.egressCidrs',
+      o.egressCidrs,
+      "expected at least one CIDR the fetch Job may reach on 443, e.g. ['203.0.113.0/24'] (your proxy or mirror); leave it unset to allow every public IPv4 address",
     );
   }
   for (const cidr of o?.egressCidrs ?? []) {
