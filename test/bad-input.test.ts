@@ -410,6 +410,16 @@ const CASES: [string, () => unknown, string][] = [
     `[c/api] MerlaiApi: 'ingress.tlsSecretName' is 'merlai tls'; ${SUBDOMAIN}`,
   ],
   [
+    'model.dnsPodLabels: an empty map',
+    api({ level: STAGING, model: { mode: ModelMode.MODEL, dnsPodLabels: {} } }),
+    "[c/api] MerlaiApi: 'model.dnsPodLabels' is {}; expected at least one label of the DNS pods, e.g. { 'k8s-app': 'kube-dns' }: an empty selector would let the fetch Job reach every pod of 'kube-system' on port 53",
+  ],
+  [
+    'model.dnsNamespace: upper case',
+    api({ level: STAGING, model: { mode: ModelMode.MODEL, dnsNamespace: 'Kube-System' } }),
+    `[c/api] MerlaiApi: 'model.dnsNamespace' is 'Kube-System'; ${DNS_LABEL}`,
+  ],
+  [
     'model mode at Level 1',
     api({ model: { mode: ModelMode.MODEL } }),
     "[c/api] MerlaiApi: 'model.mode' is 'model'; Level 1 keeps /app/models in an emptyDir, which the fetch Job cannot fill: use ModelMode.LIGHTWEIGHT, or Level 2 or 3",

@@ -9,7 +9,7 @@ import {
 } from '../core/containers';
 import { invalidProp } from '../core/errors';
 import type { ResourceProfile } from '../core/levels';
-import { parseCidr, parseQuantity } from '../core/validation';
+import { parseCidr, parseQuantity, requireDnsLabel, requireLabelMap } from '../core/validation';
 import type { ApiResourceOverrides } from './resources';
 
 /**
@@ -149,6 +149,24 @@ export function resolveModel(scope: Construct, type: string, o: ApiModelOptions 
     if (parseCidr(cidr) === undefined) {
       invalidProp(scope, type, 'model.egressCidrs', cidr, "expected CIDRs such as '203.0.113.0/24'");
     }
+  }
+  if (o?.dnsNamespace !== undefined) requireDnsLabel(scope, type, 'model.dnsNamespace', o.dnsNamespace);
+  if (o?.dnsPodLabels !== undefined) {
+    if (
+      typeof o.dnsPodLabels === 'object' &&
+      o.dnsPodLabels !== null &&
+      Object.keys(o.dnsPodLabels).length === 0
+    ) {
+      // Fail closed: an empty selector would let the Job query every pod of the DNS namespace.
+      invalidProp(
+        scope,
+        type,
+        'model.dnsPodLabels',
+        o.dnsPodLabels,
+        `expected at least one label of the DNS pods, e.g. { 'k8s-app': 'kube-dns' }: an empty selector would let the fetch Job reach every pod of '${o.dnsNamespace ?? 'kube-system'}' on port 53`,
+      );
+    }
+    requireLabelMap(scope, type, 'model.dnsPodLabels', o.dnsPodLabels);
   }
   return { mode, name, resourceDefaults: { memoryRequest, memoryLimit }, options: o ?? {} };
 }
