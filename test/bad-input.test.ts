@@ -19,13 +19,29 @@ import { find, type KubeObject, levelChart, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
 
-/** A MerlaiApi in a plain chart `c` (path `c/api`). */
+/** A MerlaiApi in a plain chart `c` (path `c/api`), synthesized. */
 function api(props: Partial<MerlaiApiProps>): () => unknown {
-  return () =>
-    new MerlaiApi(new Chart(Testing.app(), 'c', { namespace: 'team' }), 'api', {
-      level: DEVELOPMENT,
-      ...props,
-    } as MerlaiApiProps);
+  return () => {
+    const c = new Chart(Testing.app(), 'c', { namespace: 'team' });
+    new MerlaiApi(c, 'api', { level: DEVELOPMENT, ...props } as MerlaiApiProps);
+    return Testing.synth(c);
+  };
+}
+
+const REPORT = 'Validation failed with the following errors:';
+
+/**
+ * The invalid props an error names, one line each: a prop thrown at once is its own message; the
+ * ones collected until synth come in cdk8s' report, one indented `[path] message` line each.
+ */
+function linesOf(error: unknown): string[] {
+  const message = (error as Error).message;
+  if (!message.startsWith(REPORT)) return [message];
+  return message
+    .slice(REPORT.length)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 /** A level chart (`level1-dev`, `level2-staging`, `level3-production`). */
@@ -446,7 +462,7 @@ describe('bad input: every refused prop gets one exact message', () => {
         caught = error;
       }
       expect(MerlaiPropError.isMerlaiPropError(caught)).toBe(true);
-      expect((caught as Error).message).toBe(message);
+      expect(linesOf(caught)).toEqual([message]);
     } finally {
       warn.mockRestore();
     }
@@ -561,5 +577,61 @@ describe('a warning names exactly what is missing', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('every invalid prop of a synth in one report', () => {
+  test('three bad labels, annotations and a host: one cdk8s report, one line each, a MerlaiPropError', () => {
+    let caught: unknown;
+    try {
+      api({
+        podLabels: { 'team name': 'music' },
+        podAnnotations: { 'bad key': 'x' },
+        ingress: { host: 'api.*.example.com' },
+      })();
+    } catch (error) {
+      caught = error;
+    }
+    expect(MerlaiPropError.isMerlaiPropError(caught)).toBe(true);
+    expect(linesOf(caught)).toEqual([
+      `[c/api] MerlaiApi: 'podLabels.team name' is 'music'; the key is not a label key: expected ${KEY_RULE}`,
+      `[c/api] MerlaiApi: 'podAnnotations.bad key' is 'x'; the key is not an annotation key: expected ${KEY_RULE}`,
+      `[c/api] MerlaiApi: 'ingress.host' is 'api.*.example.com'; ${WILDCARD}; ${HOST_HINT}`,
+    ]);
+  });
+
+  test('collected props across constructs: the chart labels and the API node selector', () => {
+    let caught: unknown;
+    try {
+      chart(DEVELOPMENT, { labels: { team: 'music team' }, api: { nodeSelector: { pool: 'gpu nodes' } } })();
+    } catch (error) {
+      caught = error;
+    }
+    expect(MerlaiPropError.isMerlaiPropError(caught)).toBe(true);
+    expect(linesOf(caught)).toEqual([
+      `[level1-dev] MerlaiLevelChart: 'labels.team' is 'music team'; expected ${VALUE_RULE}`,
+      `[level1-dev/merlai-api] MerlaiApi: 'nodeSelector.pool' is 'gpu nodes'; expected ${VALUE_RULE}`,
+    ]);
+  });
+
+  test('a prop that stops construction carries the ones collected before it', () => {
+    let caught: unknown;
+    try {
+      api({ podLabels: { team: 'a/b' }, replicas: 0 })();
+    } catch (error) {
+      caught = error;
+    }
+    expect(MerlaiPropError.isMerlaiPropError(caught)).toBe(true);
+    expect((caught as Error).message).toBe(
+      [
+        '2 invalid props:',
+        `[c/api] MerlaiApi: 'podLabels.team' is 'a/b'; expected ${VALUE_RULE}`,
+        "[c/api] MerlaiApi: 'replicas' is 0; expected an integer >= 1",
+      ].join('\n'),
+    );
+  });
+
+  test("another library's validation error is not a MerlaiPropError", () => {
+    expect(MerlaiPropError.isMerlaiPropError(new Error(`${REPORT}\n  [x] something else`))).toBe(false);
   });
 });

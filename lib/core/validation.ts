@@ -5,7 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Duration } from 'cdk8s';
 import type { IConstruct } from 'constructs';
-import { invalidProp } from './errors';
+import { invalidProp, reportInvalidProp } from './errors';
 import { isPinned, parseImage } from './image';
 
 // Names
@@ -133,7 +133,7 @@ export function requireLabelMap(
   }
   for (const [key, value] of Object.entries(labels)) {
     if (!isLabelKey(key)) {
-      invalidProp(
+      reportInvalidProp(
         scope,
         constructType,
         `${prop}.${key}`,
@@ -142,7 +142,7 @@ export function requireLabelMap(
       );
     }
     if (!isLabelValue(value)) {
-      invalidProp(scope, constructType, `${prop}.${key}`, value, `expected ${LABEL_VALUE_RULE}`);
+      reportInvalidProp(scope, constructType, `${prop}.${key}`, value, `expected ${LABEL_VALUE_RULE}`);
     }
   }
 }
@@ -167,7 +167,7 @@ export function requireAnnotationMap(
   let bytes = 0;
   for (const [key, value] of Object.entries(annotations)) {
     if (!isLabelKey(key.toLowerCase())) {
-      invalidProp(
+      reportInvalidProp(
         scope,
         constructType,
         `${prop}.${key}`,
@@ -176,7 +176,7 @@ export function requireAnnotationMap(
       );
     }
     if (typeof value !== 'string') {
-      invalidProp(
+      reportInvalidProp(
         scope,
         constructType,
         `${prop}.${key}`,
@@ -184,10 +184,10 @@ export function requireAnnotationMap(
         'expected a string (annotation values are strings)',
       );
     }
-    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    bytes += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
   }
   if (bytes > MAX_ANNOTATIONS_BYTES) {
-    invalidProp(
+    reportInvalidProp(
       scope,
       constructType,
       prop,
@@ -223,7 +223,7 @@ export function requireIngressHost(
         : typeof value === 'string' && value.includes('*')
           ? "a wildcard must be the whole first label, as in '*.example.com', and matches one label only"
           : 'expected a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", at most 253 characters';
-    invalidProp(
+    reportInvalidProp(
       scope,
       constructType,
       prop,
