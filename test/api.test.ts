@@ -392,9 +392,16 @@ describe('bad input: the error names the construct path, the prop and the value'
   ];
 
   test.each(cases)('%s', (_title, level, props, message) => {
-    const build = () => new MerlaiApi(new Chart(Testing.app(), 'chart'), 'merlai-api', { level, ...props });
+    // Synthesized too: label, annotation and host errors are collected and reported at synth.
+    const build = () => {
+      const chart = new Chart(Testing.app(), 'chart');
+      new MerlaiApi(chart, 'merlai-api', { level, ...props });
+      return Testing.synth(chart);
+    };
     expect(build).toThrow(message);
-    expect(build).toThrow(/^\[chart\/merlai-api\] MerlaiApi: /);
+    expect(build).toThrow(
+      /^(Validation failed with the following errors:\n {2})?\[chart\/merlai-api\] MerlaiApi: /,
+    );
   });
 
   test('a chart-level error names the chart path and the namespace prop', () => {

@@ -249,7 +249,7 @@ describe('MerlaiDashboard options', () => {
     const api = new MerlaiApi(chart, 'api', {
       level: PRODUCTION,
       storageClassName: 'cephfs',
-      ingress: { host: 'merlai.example.com' },
+      ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' },
     });
     const observability = new MerlaiObservability(chart, 'obs', { api });
     expect(() => new MerlaiDashboard(chart, 'dash', { ...options, api, observability })).toThrow(

@@ -485,16 +485,16 @@ describe.each(LEVELS)('every level: %s', (level) => {
     expect(endpoints.postgres.port).toBe(5432);
     if (level === DEVELOPMENT) {
       expect(find(objects, 'Deployment', 'merlai-redis').spec.template.metadata.labels).toMatchObject(
-        endpoints.redis.podLabels!,
+        endpoints.redis?.podLabels ?? { missing: 'redis endpoint' },
       );
       expect(endpoints.postgres.operator).toBeUndefined();
-      expect(endpoints.redis.operator).toBeUndefined();
+      expect(endpoints.redis?.operator).toBeUndefined();
     } else {
       // The redis-operator copies the RedisReplication's labels onto every pod it creates.
       expect(find(objects, 'RedisReplication', 'merlai-redis').metadata.labels).toMatchObject(
-        endpoints.redis.podLabels!,
+        endpoints.redis?.podLabels ?? { missing: 'redis endpoint' },
       );
-      expect(endpoints.redis.podLabels).not.toHaveProperty('app');
+      expect(endpoints.redis?.podLabels).not.toHaveProperty('app');
       expect(endpoints.postgres).toMatchObject({
         peerPorts: [5432, 8000],
         operator: {
@@ -571,7 +571,7 @@ describe('operator namespaces', () => {
       },
     });
     expect(chart.datastores.endpoints.postgres.operator?.namespace).toBe('postgres-operator');
-    expect(chart.datastores.endpoints.redis.operator?.namespace).toBe('redis-system');
+    expect(chart.datastores.endpoints.redis?.operator?.namespace).toBe('redis-system');
   });
 });
 

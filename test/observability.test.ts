@@ -46,7 +46,7 @@ function standalone(options: MerlaiObservabilityOptions = {}, ingress: boolean |
   const api = new MerlaiApi(chart, 'api', {
     level: PRODUCTION,
     storageClassName: 'cephfs',
-    ingress: ingress ? { host: 'music.example.com', className } : undefined,
+    ingress: ingress ? { host: 'music.example.com', className, tlsSecretName: 'music-tls' } : undefined,
   });
   const build = () => new MerlaiObservability(chart, 'obs', { api, ...options });
   return { chart, api, build };

@@ -554,7 +554,7 @@ describe('bad input: strategies, budgets and shutdown', () => {
   // MerlaiApi alone has no Ingress; the canary needs one.
   const canary = (options: CanaryOptions): Partial<MerlaiApiProps> => ({
     strategy: DeploymentStrategy.canary(options),
-    ingress: { host: 'merlai.example.com' },
+    ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' },
   });
   const cases: Array<[string, AvailabilityLevel, Partial<MerlaiApiProps>, RegExp]> = [
     [

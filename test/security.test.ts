@@ -651,3 +651,76 @@ describe('level 3 chart: the API server address is a fact the user states', () =
     expect(toCidrs).not.toContain('0.0.0.0/0');
   });
 });
+
+describe('MerlaiSecurity for a team without Redis', () => {
+  const withoutRedis: DatastoreEndpoints = { postgres: OPERATOR_ENDPOINTS.postgres };
+
+  function build() {
+    const chart = new Chart(Testing.app(), 'team', { namespace: 'merlai', disableResourceNameHashes: true });
+    const api = new MerlaiApi(chart, 'merlai-api', { level: DEVELOPMENT });
+    new MerlaiSecurity(chart, 'security', {
+      api,
+      endpoints: withoutRedis,
+      kubernetesApiServer: { cidr: '172.18.0.2/32' },
+    });
+    return { chart, api };
+  }
+
+  test('no Redis endpoint: no Redis egress rule and no Redis policy', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const objects = Testing.synth(build().chart) as KubeObject[];
+      const names = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name);
+      expect(names).not.toContain('merlai-redis-network-policy');
+      const api = find(objects, 'NetworkPolicy', 'merlai-network-policy');
+      const ports = api.spec.egress.flatMap((r: { ports: { port: number }[] }) => r.ports.map((p) => p.port));
+      // DNS (53) and PostgreSQL (5432) only; Redis listens on 6379.
+      expect([...new Set(ports)].sort()).toEqual([53, 5432]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test('no false warning: the API is told about PostgreSQL and logging only, never Redis', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      Testing.synth(build().chart);
+      expect(warn).toHaveBeenCalledTimes(1);
+      const message = String(warn.mock.calls[0][0]);
+      expect(message).toMatch(
+        /^\[team\/merlai-api\] MerlaiApi: 'env' has no DATABASE_URL, LOG_CONFIG: the API cannot reach PostgreSQL, or load its logging configuration\. /,
+      );
+      expect(message).not.toContain('Redis');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('MerlaiSecurity defaultDeny', () => {
+  test('on by default in every level chart: merlai-default-deny selects every pod, both directions', () => {
+    for (const level of LEVELS) {
+      const deny = find(synthLevel(level), 'NetworkPolicy', 'merlai-default-deny');
+      expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    }
+  });
+
+  test('off: no namespace-wide default deny; the API and datastore policies stay', () => {
+    const objects = synthLevel(STAGING, { security: { defaultDeny: false } });
+    const names = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name);
+    expect(names).not.toContain('merlai-default-deny');
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'merlai-network-policy',
+        'merlai-postgres-network-policy',
+        'merlai-redis-network-policy',
+      ]),
+    );
+  });
+
+  test('a non-boolean is refused', () => {
+    expect(() => variant({ defaultDeny: 'no' as unknown as boolean })).toThrow(
+      "[variant/security] MerlaiSecurity: 'defaultDeny' is 'no'; expected true or false",
+    );
+  });
+});

@@ -8,10 +8,16 @@ import { Construct } from 'constructs';
 import { invalidProp } from '../core/errors';
 import { isPinned, parseImage } from '../core/image';
 import { selectorLabels } from '../core/labels';
-import { type AutoscalingProfile, type LevelProfile, levelProfile } from '../core/levels';
+import { type AutoscalingProfile, AvailabilityLevel, type LevelProfile, levelProfile } from '../core/levels';
 import { annotations } from '../core/objects';
 import { guardUniqueNames } from '../core/unique-names';
-import { requireDnsLabel, requireDnsSubdomain, requireInteger } from '../core/validation';
+import {
+  requireAnnotationMap,
+  requireDnsLabel,
+  requireDnsSubdomain,
+  requireInteger,
+  requireLabelMap,
+} from '../core/validation';
 import {
   checkDisruptionBudget,
   createAutoscaler,
@@ -21,7 +27,7 @@ import {
 import { API_TYPE, API_UID, CACHE_DIR, DEFAULT_PINNED_IMAGE, DEVELOPMENT_IMAGE } from './constants';
 import { createApiDeployment } from './deployment';
 import { EnvValue } from './env';
-import { ApiServiceType, createIngress } from './ingress';
+import { ApiServiceType, createIngress, requireProductionEntry } from './ingress';
 import {
   createModelFetch,
   MODELS_MOUNT,
@@ -44,8 +50,12 @@ import { DeploymentStrategy, resolveRollingUpdate } from './strategy';
  * Merlai is installed with `pip install --user` and Python finds it under `$HOME/.local`.
  */
 const RESERVED_ENV = ['ENVIRONMENT', 'HOME', 'XDG_CACHE_HOME'];
-/** What `MerlaiDatastores` and `MerlaiLogging` give the API; without them it cannot serve. */
-const WIRED_ENV = ['DATABASE_URL', 'REDIS_URL', 'LOG_CONFIG'];
+/** What `MerlaiDatastores` and `MerlaiLogging` give the API (and the datastore each variable reaches). */
+const WIRED_ENV = [
+  { name: 'DATABASE_URL', store: 'PostgreSQL' },
+  { name: 'REDIS_URL', store: 'Redis' },
+  { name: 'LOG_CONFIG', store: undefined },
+];
 
 /**
  * The Merlai API: Deployment `merlai-api`, its Service, ServiceAccount, storage, and per level an
@@ -85,6 +95,7 @@ export class MerlaiApi extends Construct {
   private readonly extraMounts: ApiVolumeMount[] = [];
   private command?: string[];
   private warned = false;
+  private redisExpected = true;
 
   constructor(scope: Construct, id: string, props: MerlaiApiProps) {
     super(scope, id);
@@ -111,6 +122,15 @@ export class MerlaiApi extends Construct {
     );
     this.image = this.validateImage(props.image, profile);
     this.selectorLabels = selectorLabels(this.name, 'api', instance);
+    requireLabelMap(this, API_TYPE, 'podLabels', props.podLabels);
+    requireLabelMap(this, API_TYPE, 'nodeSelector', props.nodeSelector);
+    requireAnnotationMap(this, API_TYPE, 'podAnnotations', props.podAnnotations);
+    requireAnnotationMap(this, API_TYPE, 'serviceAnnotations', props.serviceAnnotations);
+    requireAnnotationMap(this, API_TYPE, 'serviceAccountAnnotations', props.serviceAccountAnnotations);
+    // Production serves HTTPS only, whoever builds the API (a level chart or a team's own chart).
+    if (props.level === AvailabilityLevel.PRODUCTION && props.ingress !== undefined) {
+      requireProductionEntry(this, API_TYPE, 'ingress', props.ingress);
+    }
 
     this.autoscaling = resolveAutoscaling(this, props.autoscaling, profile.autoscaling);
     this.replicas = this.autoscaling
@@ -299,19 +319,43 @@ export class MerlaiApi extends Construct {
   }
 
   /**
+   * Tells the API that its team runs no Redis (`MerlaiSecurity` without a Redis endpoint), so a
+   * missing `REDIS_URL` is no reason to warn.
+   * @internal
+   */
+  public _withoutRedis(): void {
+    this.redisExpected = false;
+  }
+
+  /**
    * A synth-time warning (not an error: a team may wire the API by hand later) when the API has
-   * no way to reach its datastores or its logging configuration.
+   * no way to reach its datastores or its logging configuration; it names only what is missing.
    */
   private warnUnwired(): string[] {
-    // MerlaiLogging mounts its ConfigMap and may name the variable otherwise (`envVar`).
-    const missing = WIRED_ENV.filter(
-      (name) => !this.env.has(name) && !(name === 'LOG_CONFIG' && this.extraMounts.length > 0),
-    );
+    const missing = WIRED_ENV.filter((w) => {
+      if (this.env.has(w.name)) return false;
+      if (w.name === 'REDIS_URL' && !this.redisExpected) return false;
+      // MerlaiLogging mounts its ConfigMap and may name the variable otherwise (`envVar`).
+      return !(w.name === 'LOG_CONFIG' && this.extraMounts.length > 0);
+    });
     if (missing.length > 0 && !this.warned) {
       this.warned = true;
+      const stores = missing.filter((w) => w.store !== undefined).map((w) => w.store);
+      const cannot = [
+        ...(stores.length > 0 ? [`reach ${stores.join(' or ')}`] : []),
+        ...(missing.some((w) => w.name === 'LOG_CONFIG') ? ['load its logging configuration'] : []),
+      ].join(', or ');
+      const fixes = [
+        ...(missing.some((w) => w.name !== 'LOG_CONFIG')
+          ? ["new MerlaiDatastores(scope, 'datastores', { level, api })"]
+          : []),
+        ...(missing.some((w) => w.name === 'LOG_CONFIG')
+          ? ["new MerlaiLogging(scope, 'logging', { api })"]
+          : []),
+      ];
       console.warn(
-        `[${this.node.path}] ${API_TYPE}: 'env' has no ${missing.join(', ')}: the API cannot reach PostgreSQL and Redis or load its logging configuration. ` +
-          "Wire it with new MerlaiDatastores(scope, 'datastores', { level, api }) and new MerlaiLogging(scope, 'logging', { api }) (a level chart does both), " +
+        `[${this.node.path}] ${API_TYPE}: 'env' has no ${missing.map((w) => w.name).join(', ')}: the API cannot ${cannot}. ` +
+          `Wire it with ${fixes.join(' and ')} (a level chart does ${fixes.length === 1 ? 'it' : 'both'}), ` +
           'or set the variables with api.addEnv(name, EnvValue.fromSecretKey(secret, key)).',
       );
     }

@@ -1,8 +1,9 @@
 // How clients reach the API: the Service's type, and the optional Ingress. Objects: Ingress `<api>`.
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { invalidProp } from '../core/errors';
 import { annotations } from '../core/objects';
-import { requireDnsSubdomain } from '../core/validation';
+import { requireAnnotationMap, requireDnsSubdomain, requireIngressHost } from '../core/validation';
 import { API_TYPE } from './constants';
 
 /** How the API Service is exposed. */
@@ -15,7 +16,10 @@ export enum ApiServiceType {
 
 /** Settings of the optional Ingress. */
 export interface ApiIngressOptions {
-  /** The host name the Ingress routes to the API, e.g. `merlai.example.com`. */
+  /**
+   * The host name the Ingress routes to the API, e.g. `merlai.example.com`, or a wildcard such as
+   * `*.example.com` (`*` as the whole first label, as Kubernetes accepts it).
+   */
   readonly host: string;
   /**
    * Secret holding the TLS certificate for `host` (for example one cert-manager issues).
@@ -34,13 +38,46 @@ export interface ApiIngressOptions {
   readonly annotations?: { readonly [key: string]: string } | undefined;
 }
 
+/**
+ * Production's entry (Level 3): an Ingress with an explicit host and a TLS Secret, no plain HTTP.
+ * `prefix` is the prop path of the ingress as the caller's user wrote it (`ingress` on `MerlaiApi`,
+ * `api.ingress` on a level chart), so the error names the prop they set.
+ */
+export function requireProductionEntry(
+  scope: Construct,
+  constructType: string,
+  prefix: string,
+  ingress: ApiIngressOptions | undefined,
+): void {
+  if (!ingress?.host) {
+    const example = `ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' }`;
+    invalidProp(
+      scope,
+      constructType,
+      `${prefix}.host`,
+      ingress?.host,
+      `expected the public host name of the API, e.g. ${prefix === 'api.ingress' ? `api: { ${example} }` : example}`,
+    );
+  }
+  if (!ingress.tlsSecretName) {
+    invalidProp(
+      scope,
+      constructType,
+      `${prefix}.tlsSecretName`,
+      ingress.tlsSecretName,
+      `expected the Secret holding the TLS certificate of '${ingress.host}' (e.g. one cert-manager issues): production serves HTTPS only`,
+    );
+  }
+}
+
 /** The Ingress that routes `host` to the API's Service. */
 export function createIngress(
   scope: Construct,
   p: { readonly name: string; readonly labels: Readonly<Record<string, string>> },
   o: ApiIngressOptions,
 ): k8s.KubeIngress {
-  requireDnsSubdomain(scope, API_TYPE, 'ingress.host', o.host);
+  requireIngressHost(scope, API_TYPE, 'ingress.host', o.host);
+  requireAnnotationMap(scope, API_TYPE, 'ingress.annotations', o.annotations);
   if (o.tlsSecretName !== undefined)
     requireDnsSubdomain(scope, API_TYPE, 'ingress.tlsSecretName', o.tlsSecretName);
   const className = o.className ?? 'nginx';

@@ -9,7 +9,7 @@ import {
 } from '../core/containers';
 import { invalidProp } from '../core/errors';
 import type { ResourceProfile } from '../core/levels';
-import { parseCidr, parseQuantity } from '../core/validation';
+import { parseCidr, parseQuantity, requireDnsLabel, requireLabelMap } from '../core/validation';
 import type { ApiResourceOverrides } from './resources';
 
 /**
@@ -57,6 +57,7 @@ export interface ApiModelOptions {
    * Addresses the fetch Job may reach on TCP 443 (the Hugging Face hub and its CDN, or your proxy
    * or mirror). NetworkPolicy cannot name hosts, so the default is every public IPv4 address:
    * the cluster's private ranges, link-local and the cloud metadata address stay unreachable.
+   * An empty list is an error, not "nowhere" nor the default.
    * @default ['0.0.0.0/0' except 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10, 127.0.0.0/8]
    */
   readonly egressCidrs?: string[] | undefined;
@@ -134,10 +135,38 @@ export function resolveModel(scope: Construct, type: string, o: ApiModelOptions 
       'expected at least 2Gi: the model with torch is about 1.4 GB resident, and a smaller limit gets the pod OOM-killed while it loads',
     );
   }
+  if (o?.egressCidrs !== undefined && (!Array.isArray(o.egressCidrs) || o.egressCidrs.length === 0)) {
+    // Fail closed: an empty allow-list must not read as "the default", every public address.
+    invalidProp(
+      scope,
+      type,
+      'model.egressCidrs',
+      o.egressCidrs,
+      "expected at least one CIDR the fetch Job may reach on 443, e.g. ['203.0.113.0/24'] (your proxy or mirror); leave it unset to allow every public IPv4 address",
+    );
+  }
   for (const cidr of o?.egressCidrs ?? []) {
     if (parseCidr(cidr) === undefined) {
       invalidProp(scope, type, 'model.egressCidrs', cidr, "expected CIDRs such as '203.0.113.0/24'");
     }
+  }
+  if (o?.dnsNamespace !== undefined) requireDnsLabel(scope, type, 'model.dnsNamespace', o.dnsNamespace);
+  if (o?.dnsPodLabels !== undefined) {
+    if (
+      typeof o.dnsPodLabels === 'object' &&
+      o.dnsPodLabels !== null &&
+      Object.keys(o.dnsPodLabels).length === 0
+    ) {
+      // Fail closed: an empty selector would let the Job query every pod of the DNS namespace.
+      invalidProp(
+        scope,
+        type,
+        'model.dnsPodLabels',
+        o.dnsPodLabels,
+        `expected at least one label of the DNS pods, e.g. { 'k8s-app': 'kube-dns' }: an empty selector would let the fetch Job reach every pod of '${o.dnsNamespace ?? 'kube-system'}' on port 53`,
+      );
+    }
+    requireLabelMap(scope, type, 'model.dnsPodLabels', o.dnsPodLabels);
   }
   return { mode, name, resourceDefaults: { memoryRequest, memoryLimit }, options: o ?? {} };
 }

@@ -54,7 +54,11 @@ export interface MerlaiApiOptions {
   readonly modelLoadTimeout?: Duration | undefined;
   /** @default ApiServiceType.CLUSTER_IP */
   readonly serviceType?: ApiServiceType | undefined;
-  /** @default - no Ingress */
+  /**
+   * The Ingress in front of the API. At Level 3 (production) it needs a host and `tlsSecretName`:
+   * production serves HTTPS only.
+   * @default - no Ingress
+   */
   readonly ingress?: ApiIngressOptions | undefined;
   /**
    * StorageClass of the `/app/data` and `/app/models` claims (Levels 2 and 3). Required where the

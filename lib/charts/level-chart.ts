@@ -5,11 +5,12 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { MerlaiAdmissionPolicies } from '../admission/policies';
 import { MerlaiApi } from '../api/api';
+import { requireProductionEntry } from '../api/ingress';
 import type { MerlaiApiOptions } from '../api/props';
 import { invalidProp } from '../core/errors';
 import { chartLabels } from '../core/labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from '../core/levels';
-import { requireDnsLabel } from '../core/validation';
+import { requireDnsLabel, requireLabelMap } from '../core/validation';
 import { MerlaiDashboard, type MerlaiDashboardOptions } from '../dashboard';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from '../datastores/datastores';
 import { BACKUP_NAME } from '../datastores/postgres/constants';
@@ -128,6 +129,7 @@ export class MerlaiLevelChart extends Chart {
       disableResourceNameHashes: true,
     });
     requireDnsLabel(this, 'MerlaiLevelChart', 'namespace', namespace);
+    requireLabelMap(this, 'MerlaiLevelChart', 'labels', props.labels);
     for (const key of Object.keys(props.labels ?? {})) {
       if (key in ownLabels) {
         invalidProp(
@@ -140,7 +142,8 @@ export class MerlaiLevelChart extends Chart {
       }
     }
     // Production gets no placeholder host and no plain HTTP.
-    if (level === AvailabilityLevel.PRODUCTION) requireHostAndTls(this, new.target.name, props.api?.ingress);
+    if (level === AvailabilityLevel.PRODUCTION)
+      requireProductionEntry(this, new.target.name, 'api.ingress', props.api?.ingress);
     this.profile = profile;
     this.namespaceName = namespace;
 
@@ -203,28 +206,6 @@ export class MerlaiLevelChart extends Chart {
         requireImageDigests: this.api.image.includes('@sha256:'),
       });
     }
-  }
-}
-
-/** Level 3's entry: an explicit host and a TLS Secret. */
-function requireHostAndTls(scope: Chart, type: string, ingress: MerlaiApiOptions['ingress']): void {
-  if (!ingress?.host) {
-    invalidProp(
-      scope,
-      type,
-      'api.ingress.host',
-      ingress?.host,
-      "expected the public host name of the API, e.g. api: { ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' } }",
-    );
-  }
-  if (!ingress.tlsSecretName) {
-    invalidProp(
-      scope,
-      type,
-      'api.ingress.tlsSecretName',
-      ingress.tlsSecretName,
-      `expected the Secret holding the TLS certificate of '${ingress.host}' (e.g. one cert-manager issues): production serves HTTPS only`,
-    );
   }
 }
 

@@ -1,4 +1,5 @@
-// The library's error: MerlaiPropError and invalidProp, which names construct path, prop, value and fix. No objects.
+// The library's error: MerlaiPropError, invalidProp (throws at once) and reportInvalidProp (collected and
+// reported with every other invalid prop of the synth). Each names construct path, prop, value and fix. No objects.
 import type { IConstruct } from 'constructs';
 
 /** The error the library throws; not exported (jsii cannot carry a subclass of `Error`). */
@@ -20,7 +21,13 @@ export class MerlaiPropError {
   /** Whether `thrown` was thrown by this library for a bad prop. */
   // biome-ignore lint/suspicious/noExplicitAny: jsii carries `any` to every language (a caught error is untyped)
   public static isMerlaiPropError(thrown: any): boolean {
-    return thrown instanceof PropError;
+    if (thrown instanceof PropError) return true;
+    // cdk8s' own report of the collected props ('Validation failed with the following errors: …').
+    if (!(thrown instanceof Error) || !thrown.message.startsWith(CDK8S_REPORT)) return false;
+    return thrown.message
+      .slice(CDK8S_REPORT.length)
+      .split('\n')
+      .some((line) => REPORTED.has(line.trim()));
   }
 
   private constructor() {}
@@ -31,6 +38,45 @@ function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === undefined) return 'undefined';
   return JSON.stringify(value);
+}
+
+const CDK8S_REPORT = 'Validation failed with the following errors:';
+/** Lines (`[path] Type: …`) reported through cdk8s' validation, so `isMerlaiPropError` knows them. */
+const REPORTED = new Set<string>();
+/** Invalid props reported but not yet thrown, per app (the construct tree's root). */
+const PENDING = new WeakMap<IConstruct, string[]>();
+
+function line(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  value: unknown,
+  expected: string,
+): string {
+  return `[${scope.node.path}] ${constructType}: '${prop}' is ${show(value)}; ${expected}`;
+}
+
+/**
+ * Records an invalid prop and lets construction go on: for checks whose value is only copied into
+ * the manifests (labels, annotations, host names), so nothing later depends on it being valid.
+ * cdk8s reports it at synth with every other invalid prop of the app, in one `Validation failed`
+ * error; an `invalidProp` thrown before synth carries the ones recorded so far.
+ */
+export function reportInvalidProp(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  value: unknown,
+  expected: string,
+): void {
+  const message = line(scope, constructType, prop, value, expected);
+  const root = scope.node.root;
+  const pending = PENDING.get(root) ?? [];
+  PENDING.set(root, [...pending, message]);
+  REPORTED.add(message);
+  // cdk8s prefixes each validation message with the construct's path: give it the rest.
+  const withoutPath = message.slice(`[${scope.node.path}] `.length);
+  scope.node.addValidation({ validate: () => [withoutPath] });
 }
 
 /**
@@ -45,5 +91,10 @@ export function invalidProp(
   value: unknown,
   expected: string,
 ): never {
-  throw new PropError(`[${scope.node.path}] ${constructType}: '${prop}' is ${show(value)}; ${expected}`);
+  const message = line(scope, constructType, prop, value, expected);
+  // Props reported earlier in this app would be lost with the construction: report them together.
+  const pending = PENDING.get(scope.node.root) ?? [];
+  if (pending.length === 0) throw new PropError(message);
+  PENDING.delete(scope.node.root);
+  throw new PropError(`${pending.length + 1} invalid props:\n${[...pending, message].join('\n')}`);
 }

@@ -5,7 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Duration } from 'cdk8s';
 import type { IConstruct } from 'constructs';
-import { invalidProp } from './errors';
+import { invalidProp, reportInvalidProp } from './errors';
 import { isPinned, parseImage } from './image';
 
 // Names
@@ -110,6 +110,128 @@ export function labelProblem(key: string, value: string): string | undefined {
     return `label value '${String(value)}' of '${key}' is invalid (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)`;
   }
   return undefined;
+}
+
+const LABEL_KEY_RULE =
+  "an optional DNS-subdomain prefix (at most 253 characters) and '/', then a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+const LABEL_VALUE_RULE =
+  "a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+
+/**
+ * Checks a map of labels (or of `nodeSelector` terms) taken from the user: every key a label key
+ * and every value a label value, as Kubernetes checks them at apply time. Undefined passes.
+ */
+export function requireLabelMap(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  labels: { readonly [key: string]: string } | undefined,
+): void {
+  if (labels === undefined) return;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+    invalidProp(scope, constructType, prop, labels, 'expected a map of label keys to label values');
+  }
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isLabelKey(key)) {
+      reportInvalidProp(
+        scope,
+        constructType,
+        `${prop}.${key}`,
+        value,
+        `the key is not a label key: expected ${LABEL_KEY_RULE}`,
+      );
+    }
+    if (!isLabelValue(value)) {
+      reportInvalidProp(scope, constructType, `${prop}.${key}`, value, `expected ${LABEL_VALUE_RULE}`);
+    }
+  }
+}
+
+/** Kubernetes' limit on the annotations of one object: keys and values together, in bytes. */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/**
+ * Checks a map of annotations taken from the user: keys as label keys (Kubernetes compares them
+ * lowercased), values any string, at most 256 KiB of keys and values in all. Undefined passes.
+ */
+export function requireAnnotationMap(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  annotations: { readonly [key: string]: string } | undefined,
+): void {
+  if (annotations === undefined) return;
+  if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations)) {
+    invalidProp(scope, constructType, prop, annotations, 'expected a map of annotation keys to strings');
+  }
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!isLabelKey(key.toLowerCase())) {
+      reportInvalidProp(
+        scope,
+        constructType,
+        `${prop}.${key}`,
+        value,
+        `the key is not an annotation key: expected ${LABEL_KEY_RULE}`,
+      );
+    }
+    if (typeof value !== 'string') {
+      reportInvalidProp(
+        scope,
+        constructType,
+        `${prop}.${key}`,
+        value,
+        'expected a string (annotation values are strings)',
+      );
+    }
+    bytes += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  }
+  if (bytes > MAX_ANNOTATIONS_BYTES) {
+    reportInvalidProp(
+      scope,
+      constructType,
+      prop,
+      `${bytes} bytes of keys and values`,
+      `expected at most ${MAX_ANNOTATIONS_BYTES} bytes (256 KiB), Kubernetes' limit on one object's annotations`,
+    );
+  }
+}
+
+// Ingress hosts
+
+const WILDCARD_HOST = new RegExp(`^\\*\\.${DNS1123_SUBDOMAIN.source.slice(1)}`);
+
+/**
+ * Checks an Ingress rule's host as networking.k8s.io/v1 does: a DNS-1123 subdomain of at most 253
+ * characters, optionally `*.` as its whole first label (`*.example.com`), and not an IP address.
+ */
+export function requireIngressHost(
+  scope: IConstruct,
+  constructType: string,
+  prop: string,
+  value: string,
+): string {
+  const ok =
+    typeof value === 'string' &&
+    value.length <= 253 &&
+    (DNS1123_SUBDOMAIN.test(value) || WILDCARD_HOST.test(value)) &&
+    !isIPv4(value);
+  if (!ok) {
+    const why =
+      typeof value === 'string' && isIPv4(value)
+        ? 'an Ingress host must be a DNS name, not an IP address'
+        : typeof value === 'string' && value.includes('*')
+          ? "a wildcard must be the whole first label, as in '*.example.com', and matches one label only"
+          : 'expected a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", at most 253 characters';
+    reportInvalidProp(
+      scope,
+      constructType,
+      prop,
+      value,
+      `${why}; Kubernetes accepts a host such as 'merlai.example.com' or '*.example.com'`,
+    );
+  }
+  return value;
 }
 
 // Numbers

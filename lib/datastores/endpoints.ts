@@ -72,7 +72,12 @@ export interface ObjectStoreAddress {
 /** The datastores of one level, as seen by the network policies. */
 export interface DatastoreEndpoints {
   readonly postgres: DatastoreEndpoint;
-  readonly redis: DatastoreEndpoint;
+  /**
+   * Where Redis is; leave it out when the team runs no Redis: the API then gets no Redis egress
+   * rule and no warning about a missing `REDIS_URL`.
+   * @default - no Redis
+   */
+  readonly redis?: DatastoreEndpoint | undefined;
   /**
    * Labels of the backup job's pods (they reach PostgreSQL).
    * @default - no backup job

@@ -101,6 +101,14 @@ export interface MerlaiSecurityOptions {
    * @default ['0.0.0.0/0'] when the Service is a LoadBalancer; unused otherwise
    */
   readonly loadBalancerSourceCidrs?: string[] | undefined;
+  /**
+   * Whether the construct adds `merlai-default-deny`, which denies all ingress and egress to every
+   * pod of the namespace that no other policy allows. Turn it off when the platform already applies
+   * a namespace-wide default deny (or a cluster-wide one): the API's and the datastores' own
+   * policies still isolate their pods, but any other pod of the namespace is then yours to isolate.
+   * @default true (the level charts keep it on)
+   */
+  readonly defaultDeny?: boolean | undefined;
 }
 
 /** Props of `MerlaiSecurity`. */
@@ -126,10 +134,12 @@ interface Datastore {
  * The network side of Pod Security for Merlai: a namespace that denies all traffic by default,
  * then exactly the flows the application needs.
  *
- * - `merlai-default-deny`: no ingress and no egress for any pod of the namespace;
+ * - `merlai-default-deny` (unless `defaultDeny` is false): no ingress and no egress for any pod of
+ *   the namespace;
  * - `merlai-network-policy` (the guide's name): API ingress only from the ingress controller's
  *   namespace on TCP 8000; API egress to the cluster DNS (UDP and TCP 53), PostgreSQL and Redis
- *   wherever they live (pods here or in another namespace, or an external CIDR);
+ *   wherever they live (pods here or in another namespace, or an external CIDR); Redis only when
+ *   the endpoints name one;
  * - `merlai-postgres-network-policy`, `merlai-redis-network-policy`: the datastores accept the API,
  *   the backup job (PostgreSQL), their peers, their operator and, with monitoring, Prometheus on
  *   the metrics port; they reach their peers, the DNS and, when they need it, the API server;
@@ -208,13 +218,24 @@ export class MerlaiSecurity extends Construct {
       this.backupPodLabels = this.requireLabels('endpoints.backupPodLabels', props.endpoints.backupPodLabels);
     }
     const postgres = this.resolveDatastore('postgres', props.endpoints.postgres);
-    const redis = this.resolveDatastore('redis', props.endpoints.redis);
-    const datastores = [postgres, redis];
+    const datastores = [postgres];
+    if (props.endpoints.redis !== undefined) {
+      datastores.push(this.resolveDatastore('redis', props.endpoints.redis));
+    } else {
+      // A team without Redis: no egress to it, and no warning that the API lacks REDIS_URL.
+      this.api._withoutRedis();
+    }
 
-    this.addPolicy('default-deny', 'merlai-default-deny', namespace, {
-      podSelector: {},
-      policyTypes: ['Ingress', 'Egress'],
-    });
+    const defaultDeny = props.defaultDeny ?? true;
+    if (typeof defaultDeny !== 'boolean') {
+      invalidProp(this, TYPE, 'defaultDeny', defaultDeny, 'expected true or false');
+    }
+    if (defaultDeny) {
+      this.addPolicy('default-deny', 'merlai-default-deny', namespace, {
+        podSelector: {},
+        policyTypes: ['Ingress', 'Egress'],
+      });
+    }
 
     this.addPolicy('api', 'merlai-network-policy', namespace, {
       podSelector: { matchLabels: { ...this.api.selectorLabels } },

@@ -1,11 +1,11 @@
-import type { DatastoreEndpoints } from '../../lib';
+import type { DatastoreEndpoint, DatastoreEndpoints } from '../../lib';
 
 /**
  * Datastore endpoints as the datastores construct reports them at Levels 2 and 3 (CloudNativePG,
  * OT-Container-Kit RedisReplication with Sentinel), for tests that build `MerlaiSecurity` in their
  * own chart.
  */
-export const OPERATOR_ENDPOINTS: DatastoreEndpoints = {
+export const OPERATOR_ENDPOINTS: DatastoreEndpoints & { readonly redis: DatastoreEndpoint } = {
   postgres: {
     port: 5432,
     podLabels: { 'cnpg.io/cluster': 'merlai-postgres' },

@@ -171,6 +171,15 @@ export function resolveObjectStore(
   if (typeof region !== 'string' || !REGION.test(region)) {
     invalidProp(scope, type, `${prop}.region`, region, "expected a region name such as 'eu-central-1'");
   }
+  if (o.credentialsSecretName === undefined || o.credentialsSecretName === '') {
+    invalidProp(
+      scope,
+      type,
+      `${prop}.credentialsSecretName`,
+      o.credentialsSecretName,
+      "it is required: name the Secret holding the object store's access key id and secret access key, e.g. 'merlai-backup-s3'",
+    );
+  }
   requireDnsSubdomain(scope, type, `${prop}.credentialsSecretName`, o.credentialsSecretName);
   const accessKeyIdKey = requireSecretKey(
     scope,
