@@ -203,6 +203,13 @@ const DNS_SUBDOMAIN = {
   pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
   description: 'a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")',
 };
+/** An Ingress rule's host: a DNS subdomain, or `*.` and one (networking.k8s.io/v1, as the library checks it). */
+const INGRESS_HOST = {
+  type: 'string',
+  maxLength: 253,
+  pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+  description: "a DNS-1123 subdomain, or '*.' and one (a wildcard host such as '*.example.com')",
+};
 const QUANTITY = {
   type: 'string',
   pattern: '^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$',
@@ -286,7 +293,7 @@ const ENVIRONMENT = props(
       ingress: props<keyof ApiIngressOptions>(
         ['host', 'tlsSecretName', 'className', 'annotations'],
         {
-          host: DNS_SUBDOMAIN,
+          host: INGRESS_HOST,
           tlsSecretName: DNS_SUBDOMAIN,
           className: DNS_SUBDOMAIN,
           annotations: STRING_MAP,

@@ -206,3 +206,17 @@ describe('the configuration file', () => {
     expect(walk(CONFIG_SCHEMA, '')).toEqual([]);
   });
 });
+
+// Issue 27: a wildcard host is accepted wherever Kubernetes accepts it (networking.k8s.io/v1
+// IngressRule.host: `*.` as the whole first label), in the file as in the library.
+describe('ingress hosts in the file', () => {
+  const file = (host: string) => `environments: { x: { level: 2, api: { ingress: { host: '${host}' } } } }`;
+  test('*.example.com is accepted', () => {
+    expect(chartProps(parseConfig(file('*.example.com')).environments.x).api?.ingress?.host).toBe(
+      '*.example.com',
+    );
+  });
+  test.each(['example.*.com', '*example.com', 'Merlai.example.com'])('%s is refused', (host) => {
+    expect(() => parseConfig(file(host))).toThrow(/api\.ingress\.host|ingress\/host/);
+  });
+});
