@@ -39,6 +39,13 @@ export interface DatastoreProfile {
   readonly postgresResources: ResourceProfile;
   /** Whether PostgreSQL and Redis instances must run on different nodes (false: preferred only). */
   readonly spreadAcrossNodes: boolean;
+  /**
+   * Whether PostgreSQL instances, Redis data pods and Sentinels must spread over
+   * `topology.kubernetes.io/zone` (a topology spread with `maxSkew: 1`, `DoNotSchedule`), so that
+   * losing one zone leaves a primary, a synchronous standby and a Sentinel majority. A floor: the
+   * `zoneSpread` prop may turn it on at Level 2, never off where the table requires it.
+   */
+  readonly zoneSpread: boolean;
   readonly redisMode: RedisMode;
   /** Redis data pods (1 standalone; primary + replicas in replication mode). */
   readonly redisInstances: number;
@@ -231,6 +238,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
         memoryLimit: '512Mi',
       },
       spreadAcrossNodes: false,
+      zoneSpread: false,
       redisMode: RedisMode.STANDALONE,
       redisInstances: 1,
       redisSentinels: 0,
@@ -280,6 +288,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       postgresResources: { cpuRequest: '250m', memoryRequest: '1Gi', cpuLimit: '1', memoryLimit: '1Gi' },
       // The guide's Level 2 runs on a single-node Kubernetes: spreading is preferred, not required.
       spreadAcrossNodes: false,
+      zoneSpread: false,
       redisMode: RedisMode.REPLICATION,
       redisInstances: 2,
       redisSentinels: 3,
@@ -332,6 +341,9 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
       postgresStorageSize: '50Gi',
       postgresResources: { cpuRequest: '500m', memoryRequest: '2Gi', cpuLimit: '2', memoryLimit: '2Gi' },
       spreadAcrossNodes: true,
+      // The guide's production runs on a multi-node cluster: a zone outage must leave PostgreSQL a
+      // primary and a synchronous standby, and Redis a Sentinel majority (2 of 3).
+      zoneSpread: true,
       redisMode: RedisMode.REPLICATION,
       redisInstances: 3,
       redisSentinels: 3,

@@ -54,6 +54,13 @@ export interface MerlaiDatastoresOptions {
    * @default true
    */
   readonly pgDumpBackup?: boolean | undefined;
+  /**
+   * Spread the PostgreSQL instances, Redis data pods and Sentinels over zones
+   * (`topology.kubernetes.io/zone`, one per zone before any zone gets two). Required at Level 3;
+   * Level 2 may turn it on where its cluster has zones; Level 1's single pods cannot spread.
+   * @default - the level table: true at Level 3, false at Levels 1 and 2
+   */
+  readonly zoneSpread?: boolean | undefined;
 }
 
 /** Props of `MerlaiDatastores`. */
@@ -108,13 +115,20 @@ export class MerlaiDatastores extends Construct {
     this.objectStore = objectStore;
     this.postgres = new MerlaiPostgres(this, 'postgres', {
       ...props.postgres,
+      // An external server has no pods to spread.
+      zoneSpread: props.postgres?.external ? undefined : props.zoneSpread,
       level: props.level,
       instance,
       // Level 1 runs no CloudNativePG and an external server archives on its own: dumps only.
       objectStore:
         profile.datastores.postgresInstances > 1 && !props.postgres?.external ? objectStore : undefined,
     });
-    this.redis = new MerlaiRedis(this, 'redis', { ...props.redis, level: props.level, instance });
+    this.redis = new MerlaiRedis(this, 'redis', {
+      ...props.redis,
+      zoneSpread: props.redis?.external ? undefined : props.zoneSpread,
+      level: props.level,
+      instance,
+    });
     if (props.pgDumpBackup ?? true) {
       this.backup = new MerlaiPostgresBackup(this, 'backup', {
         ...props.backup,

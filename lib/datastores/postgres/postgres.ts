@@ -15,7 +15,7 @@ import {
   requirePinnedImage,
   requirePositiveQuantity,
 } from '../../core/validation';
-import { externalDatastore, rejectWithExternal } from '../datastore-support';
+import { externalDatastore, rejectWithExternal, resolveZoneSpread } from '../datastore-support';
 import type { DatastoreEndpoint } from '../endpoints';
 import { createCnpgCluster } from './cloudnative-pg';
 import {
@@ -109,6 +109,11 @@ export interface MerlaiPostgresProps extends PostgresOptions {
    * @default 'merlai'
    */
   readonly instance?: string | undefined;
+  /**
+   * Spread the CloudNativePG instances over zones (`topology.kubernetes.io/zone`).
+   * @default - the level table: required at Level 3, off at Level 2
+   */
+  readonly zoneSpread?: boolean | undefined;
 }
 
 /**
@@ -141,6 +146,7 @@ export class MerlaiPostgres extends Construct {
         'resources',
         'image',
         'objectStore',
+        'zoneSpread',
       ]);
       const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
         serviceName: POSTGRES_NAME,
@@ -158,6 +164,7 @@ export class MerlaiPostgres extends Construct {
 
     const d = profile.datastores;
     const singleInstance = d.postgresInstances === 1;
+    const zoneSpread = resolveZoneSpread(this, TYPE, profile, props.zoneSpread, singleInstance);
     const instances = props.instances ?? d.postgresInstances;
     if (singleInstance && instances !== 1) {
       invalidProp(
@@ -265,6 +272,7 @@ export class MerlaiPostgres extends Construct {
       storageClassName: props.storageClassName,
       resources,
       objectStore: props.objectStore,
+      zoneSpread,
     });
   }
 }

@@ -22,6 +22,7 @@ import {
   developmentSecret,
   externalDatastore,
   rejectWithExternal,
+  resolveZoneSpread,
 } from '../datastore-support';
 import type { DatastoreEndpoint } from '../endpoints';
 import { redisCacheConfig } from './config';
@@ -117,6 +118,11 @@ export interface MerlaiRedisProps extends RedisOptions {
    * @default 'merlai'
    */
   readonly instance?: string | undefined;
+  /**
+   * Spread the Redis data pods and the Sentinels over zones (`topology.kubernetes.io/zone`).
+   * @default - the level table: required at Level 3, off at Level 2
+   */
+  readonly zoneSpread?: boolean | undefined;
 }
 
 /**
@@ -152,6 +158,7 @@ export class MerlaiRedis extends Construct {
         'secretName',
         'passwordKey',
         'urlKey',
+        'zoneSpread',
       ]);
       const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
         serviceName: REDIS_NAME,
@@ -185,6 +192,7 @@ export class MerlaiRedis extends Construct {
     }
     this.mode = mode;
     const replicated = mode === RedisMode.REPLICATION;
+    const zoneSpread = resolveZoneSpread(this, TYPE, profile, props.zoneSpread, !replicated);
     // The level table's count is the floor; a replicated Redis is at least a primary and a replica.
     const floor = replicated ? Math.max(2, d.redisMode === RedisMode.REPLICATION ? d.redisInstances : 0) : 1;
     const instances = props.instances ?? floor;
@@ -286,6 +294,7 @@ export class MerlaiRedis extends Construct {
       config,
       passwordSecret,
       passwordKey,
+      zoneSpread,
     });
   }
 }

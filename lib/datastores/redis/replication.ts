@@ -5,6 +5,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../core/containers';
 import type { LevelProfile, ResourceProfile } from '../../core/levels';
+import { zoneSpreadConstraint } from '../datastore-support';
 import { OPSTREE_SENTINEL_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_EXPORTER_PORT, REDIS_NAME } from './constants';
 
 /** The user of the opstree images. */
@@ -38,6 +39,7 @@ export function createRedisReplication(
     config: { name: string; cache: string };
     passwordSecret: string;
     passwordKey: string;
+    zoneSpread: boolean;
   },
 ): ApiObject {
   new k8s.KubeConfigMap(scope, 'config', {
@@ -63,6 +65,10 @@ export function createRedisReplication(
           },
         };
   };
+  // Three data pods and three Sentinels in three zones: a lost zone leaves two Sentinels, a
+  // majority of three (Sentinel's quorum), and a replica to promote.
+  const zoneSpread = (matchLabels: Record<string, string>) =>
+    o.zoneSpread ? [zoneSpreadConstraint(matchLabels)] : undefined;
   const secret = { name: o.passwordSecret, key: o.passwordKey };
   new rr.RedisReplication(scope, 'replication', {
     metadata: { name: REDIS_NAME, labels },
@@ -82,6 +88,7 @@ export function createRedisReplication(
       podSecurityContext,
       securityContext,
       affinity: antiAffinity({ ...labels, redis_setup_type: 'replication' }),
+      topologySpreadConstraints: zoneSpread({ ...labels, redis_setup_type: 'replication' }),
       pdb: { enabled: true, minAvailable: 1 },
       redisExporter: {
         enabled: true,
@@ -108,6 +115,7 @@ export function createRedisReplication(
         podSecurityContext,
         securityContext,
         affinity: antiAffinity({ ...labels, redis_setup_type: 'sentinel' }),
+        topologySpreadConstraints: zoneSpread({ ...labels, redis_setup_type: 'sentinel' }),
       },
     },
   });

@@ -1,0 +1,93 @@
+// Issue 27, "For platform teams": zones, pinned images, pull secrets, labels, priority. Expected
+// values come from the operations guide, the issue, and Kubernetes' and the operators' documentation.
+import { AvailabilityLevel } from '../lib';
+import { find, type KubeObject, synthLevel } from './support/synth';
+
+const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
+
+/** Kubernetes "Well-Known Labels, Annotations and Taints": the zone of a node. */
+const ZONE = 'topology.kubernetes.io/zone';
+
+function zoneConstraints(constraints: KubeObject[] | undefined): KubeObject[] {
+  return (constraints ?? []).filter((c) => c.topologyKey === ZONE);
+}
+
+/** A hard spread over zones: at most one pod more in a zone than in any other, else Pending. */
+function expectHardZoneSpread(constraints: KubeObject[] | undefined, selects: Record<string, string>): void {
+  const zone = zoneConstraints(constraints);
+  expect(zone).toHaveLength(1);
+  expect(zone[0]).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' });
+  expect(zone[0].labelSelector.matchLabels).toMatchObject(selects);
+}
+
+describe('level 3 survives the loss of a zone (issue 27)', () => {
+  const objects = synthLevel(PRODUCTION);
+  const cluster = find(objects, 'Cluster', 'merlai-postgres');
+  const redis = find(objects, 'RedisReplication', 'merlai-redis');
+
+  test('PostgreSQL instances spread over zones, one per zone (CloudNativePG copies the constraints to its instance pods)', () => {
+    // CloudNativePG labels instance pods cnpg.io/cluster and cnpg.io/podRole=instance (labels_annotations.md).
+    expectHardZoneSpread(cluster.spec.topologySpreadConstraints, {
+      'cnpg.io/cluster': 'merlai-postgres',
+      'cnpg.io/podRole': 'instance',
+    });
+    // Still one instance per node.
+    expect(cluster.spec.affinity).toMatchObject({
+      podAntiAffinityType: 'required',
+      topologyKey: 'kubernetes.io/hostname',
+    });
+  });
+
+  test('Redis data pods and Sentinels spread over zones (RedisReplication v0.26 spec and sentinel topologySpreadConstraints)', () => {
+    expectHardZoneSpread(redis.spec.topologySpreadConstraints, { redis_setup_type: 'replication' });
+    expectHardZoneSpread(redis.spec.sentinel.topologySpreadConstraints, { redis_setup_type: 'sentinel' });
+    // Three Sentinels in three zones: one zone lost leaves 2 of 3, a majority that can fail over.
+    expect(redis.spec.sentinel.size).toBe(3);
+  });
+
+  test('a lost zone leaves the primary and a synchronous standby: quorum "any 1" over 3 instances, data durability required', () => {
+    // CloudNativePG "Replication": method any is quorum-based; with 3 instances in 3 zones, two
+    // remain after a zone outage (a primary, or a promoted standby, and one standby), so 1 is met.
+    expect(cluster.spec.instances).toBe(3);
+    expect(cluster.spec.postgresql.synchronous).toEqual({
+      method: 'any',
+      number: 1,
+      dataDurability: 'required',
+    });
+    expect(cluster.spec.instances - 1 - cluster.spec.postgresql.synchronous.number).toBeGreaterThanOrEqual(1);
+  });
+
+  test('zoneSpread cannot be turned off at Level 3', () => {
+    expect(() => synthLevel(PRODUCTION, { datastores: { zoneSpread: false } })).toThrow(
+      /zoneSpread.*expected true/s,
+    );
+  });
+});
+
+describe('zone spread below Level 3 is a choice (issue 27)', () => {
+  test("Level 2 does not spread over zones by default (the guide's staging is a single-node cluster)", () => {
+    const objects = synthLevel(STAGING);
+    expect(
+      zoneConstraints(find(objects, 'Cluster', 'merlai-postgres').spec.topologySpreadConstraints),
+    ).toEqual([]);
+    expect(
+      zoneConstraints(find(objects, 'RedisReplication', 'merlai-redis').spec.topologySpreadConstraints),
+    ).toEqual([]);
+  });
+
+  test('Level 2 with datastores.zoneSpread spreads PostgreSQL, Redis and Sentinels over zones', () => {
+    const objects = synthLevel(STAGING, { datastores: { zoneSpread: true } });
+    const redis = find(objects, 'RedisReplication', 'merlai-redis');
+    expectHardZoneSpread(find(objects, 'Cluster', 'merlai-postgres').spec.topologySpreadConstraints, {
+      'cnpg.io/cluster': 'merlai-postgres',
+    });
+    expectHardZoneSpread(redis.spec.topologySpreadConstraints, { redis_setup_type: 'replication' });
+    expectHardZoneSpread(redis.spec.sentinel.topologySpreadConstraints, { redis_setup_type: 'sentinel' });
+  });
+
+  test('Level 1 refuses zoneSpread: one pod cannot spread', () => {
+    expect(() => synthLevel(DEVELOPMENT, { datastores: { zoneSpread: true } })).toThrow(
+      /zoneSpread.*one pod/s,
+    );
+  });
+});
