@@ -20,6 +20,9 @@ export const LEVEL3_CLUSTER_FACTS = {
     ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' },
   },
   security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
+  // The example's images have no known digests, and Level 3 runs digests only: this opt-out runs
+  // the tags and annotates each object `merlai.io/unpinned-images`. Give yours as `…@sha256:`.
+  allowUnpinnedImages: true,
 } as const satisfies MerlaiLevelChartProps;
 
 /** Builds the app: one chart per availability level, written to `<outdir>/<level>.k8s.yaml`. */

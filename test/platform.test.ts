@@ -91,3 +91,66 @@ describe('zone spread below Level 3 is a choice (issue 27)', () => {
     );
   });
 });
+
+describe('level 3 runs images pinned by digest (issue 27)', () => {
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+  const pinned = (image: string) => `${image.split(':')[0]}@${DIGEST}`;
+
+  test('without digests Level 3 refuses, naming every image and the prop that sets it', () => {
+    let message = '';
+    try {
+      synthLevel(PRODUCTION, { allowUnpinnedImages: false });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    for (const prop of [
+      'api.image',
+      'datastores.postgres.image',
+      'datastores.redis.image',
+      'datastores.redis.sentinelImage',
+      'datastores.redis.exporterImage',
+      'datastores.backup.image',
+      'datastores.backup.uploadImage',
+    ]) {
+      expect(message).toContain(prop);
+    }
+    expect(message).toContain('allowUnpinnedImages');
+  });
+
+  test('every image given by digest synthesizes, with no unpinned-images annotation', () => {
+    const objects = synthLevel(PRODUCTION, {
+      allowUnpinnedImages: false,
+      api: { image: `registry.example.com/merlai@${DIGEST}` },
+      datastores: {
+        postgres: { image: pinned('ghcr.io/cloudnative-pg/postgresql') },
+        redis: {
+          image: pinned('quay.io/opstree/redis'),
+          sentinelImage: pinned('quay.io/opstree/redis-sentinel'),
+          exporterImage: pinned('quay.io/opstree/redis-exporter'),
+        },
+        backup: { image: pinned('postgres'), uploadImage: pinned('curlimages/curl') },
+      },
+    });
+    const redis = find(objects, 'RedisReplication', 'merlai-redis');
+    expect(redis.spec.sentinel.image).toBe(pinned('quay.io/opstree/redis-sentinel'));
+    expect(redis.spec.redisExporter.image).toBe(pinned('quay.io/opstree/redis-exporter'));
+    expect(objects.filter((o) => o.metadata.annotations?.['merlai.io/unpinned-images'])).toEqual([]);
+  });
+
+  test('allowUnpinnedImages runs tags, and every object running one says so in merlai.io/unpinned-images', () => {
+    const objects = synthLevel(PRODUCTION, { allowUnpinnedImages: true });
+    const annotated = (kind: string, name: string) =>
+      find(objects, kind, name).metadata.annotations?.['merlai.io/unpinned-images'] ?? '';
+    expect(annotated('Deployment', 'merlai-api')).toContain('merlai:');
+    expect(annotated('Cluster', 'merlai-postgres')).toContain('ghcr.io/cloudnative-pg/postgresql:');
+    expect(annotated('RedisReplication', 'merlai-redis').split(',')).toHaveLength(3);
+    expect(annotated('CronJob', 'merlai-postgres-backup').split(',')).toHaveLength(2);
+  });
+
+  test('Levels 1 and 2 keep accepting release tags', () => {
+    for (const level of [DEVELOPMENT, STAGING]) {
+      const objects = synthLevel(level);
+      expect(objects.filter((o) => o.metadata.annotations?.['merlai.io/unpinned-images'])).toEqual([]);
+    }
+  });
+});

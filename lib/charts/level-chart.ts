@@ -20,6 +20,7 @@ import {
   MerlaiSecurity,
   type MerlaiSecurityOptions,
 } from '../security/security';
+import { requireImageDigests } from './image-digests';
 
 /** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
 export const POD_SECURITY_VERSION = 'v1.28';
@@ -97,6 +98,12 @@ export interface MerlaiLevelChartProps {
    * @default false (the objects need Kubernetes 1.30; the library supports 1.28)
    */
   readonly admissionPolicies?: boolean | undefined;
+  /**
+   * Level 3 only: run images that are not pinned by digest. Every object running one carries the
+   * annotation `merlai.io/unpinned-images` listing them, so the exception shows in the YAML.
+   * @default false (Level 3 refuses every image without `@sha256:`, naming each and its prop)
+   */
+  readonly allowUnpinnedImages?: boolean | undefined;
 }
 
 /** A chart holding one availability level of Merlai: its namespace and every construct of that level. */
@@ -184,6 +191,7 @@ export class MerlaiLevelChart extends Chart {
       api: this.api,
       endpoints: this.datastores.endpoints,
     });
+    requireImageDigests(this, new.target.name, profile, props.allowUnpinnedImages ?? false);
     if (props.admissionPolicies ?? false) {
       const objects = this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
       const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler');

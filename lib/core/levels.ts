@@ -176,6 +176,11 @@ export interface LevelProfile {
   readonly shutdown?: ShutdownProfile | undefined;
   /** Whether the image must be pinned (immutable tag or digest). */
   readonly requirePinnedImage: boolean;
+  /**
+   * Whether every image the chart emits (API, PostgreSQL, Redis, Sentinel, exporter, backup jobs)
+   * must be pinned by digest: a tag can be moved in the registry, a digest cannot (issue 27).
+   */
+  readonly requireImageDigests: boolean;
   /** Whether the level ships Prometheus rules (SLO and workload alerts): where Prometheus runs. */
   readonly monitoring: boolean;
   /**
@@ -224,6 +229,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     // 99 % allows a dev cluster's drain to stop the single pod; a rollout never does (maxUnavailable 0).
     minReadyApiPods: 0,
     requirePinnedImage: false,
+    requireImageDigests: false,
     monitoring: false,
     latencyThresholdSeconds: 10,
     datastores: {
@@ -277,6 +283,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     // second pod stuck on a Multi-Attach error.
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
+    requireImageDigests: false,
     monitoring: true,
     latencyThresholdSeconds: 10,
     datastores: {
@@ -332,6 +339,7 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     },
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
+    requireImageDigests: true,
     monitoring: true,
     latencyThresholdSeconds: 5,
     datastores: {

@@ -28,6 +28,8 @@ import type { DatastoreEndpoint } from '../endpoints';
 import { redisCacheConfig } from './config';
 import {
   OPSTREE_REDIS_IMAGE,
+  OPSTREE_SENTINEL_IMAGE,
+  REDIS_EXPORTER_IMAGE,
   REDIS_EXPORTER_PORT,
   REDIS_IMAGE,
   REDIS_MAXMEMORY_SHARE,
@@ -88,6 +90,16 @@ export interface RedisOptions {
    * @default - STANDALONE: `REDIS_IMAGE`; REPLICATION: `OPSTREE_REDIS_IMAGE`
    */
   readonly image?: string | undefined;
+  /**
+   * Sentinel image (replication mode), pinned; Level 3 requires a digest.
+   * @default OPSTREE_SENTINEL_IMAGE
+   */
+  readonly sentinelImage?: string | undefined;
+  /**
+   * Image of the metrics exporter beside each Redis data pod (replication mode), pinned.
+   * @default REDIS_EXPORTER_IMAGE
+   */
+  readonly exporterImage?: string | undefined;
   /**
    * Existing Secret holding the Redis password (for the servers) and the clients' URL, which embeds
    * it: `redis://:PASSWORD@merlai-redis-master:6379/0` in replication mode (`merlai-redis` standalone).
@@ -155,6 +167,8 @@ export class MerlaiRedis extends Construct {
         'sentinels',
         'resources',
         'image',
+        'sentinelImage',
+        'exporterImage',
         'secretName',
         'passwordKey',
         'urlKey',
@@ -235,6 +249,31 @@ export class MerlaiRedis extends Construct {
       'image',
       props.image ?? (replicated ? OPSTREE_REDIS_IMAGE : REDIS_IMAGE),
     );
+    if (!replicated) {
+      for (const prop of ['sentinelImage', 'exporterImage'] as const) {
+        if (props[prop] !== undefined) {
+          invalidProp(
+            this,
+            TYPE,
+            prop,
+            props[prop],
+            'a standalone Redis runs no Sentinel and no exporter: remove it',
+          );
+        }
+      }
+    }
+    const sentinelImage = requirePinnedImage(
+      this,
+      TYPE,
+      'sentinelImage',
+      props.sentinelImage ?? OPSTREE_SENTINEL_IMAGE,
+    );
+    const exporterImage = requirePinnedImage(
+      this,
+      TYPE,
+      'exporterImage',
+      props.exporterImage ?? REDIS_EXPORTER_IMAGE,
+    );
     const operatorNamespace = requireDnsLabel(
       this,
       TYPE,
@@ -288,6 +327,8 @@ export class MerlaiRedis extends Construct {
     };
     this.podMonitor = createRedisReplication(this, profile, crLabels, {
       image,
+      sentinelImage,
+      exporterImage,
       instances,
       sentinels,
       resources,

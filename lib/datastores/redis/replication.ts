@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../core/containers';
 import type { LevelProfile, ResourceProfile } from '../../core/levels';
 import { zoneSpreadConstraint } from '../datastore-support';
-import { OPSTREE_SENTINEL_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_EXPORTER_PORT, REDIS_NAME } from './constants';
+import { REDIS_EXPORTER_PORT, REDIS_NAME } from './constants';
 
 /** The user of the opstree images. */
 const OPSTREE_UID = 1000;
@@ -33,6 +33,8 @@ export function createRedisReplication(
   labels: Record<string, string>,
   o: {
     image: string;
+    sentinelImage: string;
+    exporterImage: string;
     instances: number;
     sentinels: number;
     resources: ResourceProfile;
@@ -92,7 +94,7 @@ export function createRedisReplication(
       pdb: { enabled: true, minAvailable: 1 },
       redisExporter: {
         enabled: true,
-        image: REDIS_EXPORTER_IMAGE,
+        image: o.exporterImage,
         imagePullPolicy: 'IfNotPresent',
         port: REDIS_EXPORTER_PORT,
         resources: crdResources(
@@ -104,7 +106,7 @@ export function createRedisReplication(
       },
       sentinel: {
         size: o.sentinels,
-        image: OPSTREE_SENTINEL_IMAGE,
+        image: o.sentinelImage,
         imagePullPolicy: 'IfNotPresent',
         resources: crdResources(
           SENTINEL_RESOURCES,
