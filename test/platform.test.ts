@@ -1,6 +1,8 @@
 // Issue 27, "For platform teams": zones, pinned images, pull secrets, labels, priority. Expected
 // values come from the operations guide, the issue, and Kubernetes' and the operators' documentation.
 import { AvailabilityLevel } from '../lib';
+import { crdErrors, isCustomResource } from './support/crd-schema';
+import { schemaErrors } from './support/k8s-schema';
 import { find, type KubeObject, synthLevel } from './support/synth';
 
 const { DEVELOPMENT, STAGING, PRODUCTION } = AvailabilityLevel;
@@ -152,5 +154,80 @@ describe('level 3 runs images pinned by digest (issue 27)', () => {
       const objects = synthLevel(level);
       expect(objects.filter((o) => o.metadata.annotations?.['merlai.io/unpinned-images'])).toEqual([]);
     }
+  });
+});
+
+describe('chart-wide pull secrets, labels and annotations reach every pod (issue 27)', () => {
+  const props = {
+    imagePullSecrets: ['registry-credentials'],
+    labels: { 'example.com/cost-centre': 'music' },
+    annotations: { 'example.com/owner': 'team-music' },
+  };
+  /** Kubernetes: the pod template of each built-in workload kind (and Argo's Rollout). */
+  const templateOf = (o: KubeObject): KubeObject | undefined =>
+    o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template : o.spec?.template;
+
+  for (const level of [DEVELOPMENT, STAGING, PRODUCTION]) {
+    test(`level ${level}: every pod template pulls with the chart's Secret and carries its labels`, () => {
+      const objects = synthLevel(level, props);
+      const workloads = objects.filter((o) =>
+        ['Deployment', 'StatefulSet', 'Job', 'CronJob', 'Rollout'].includes(o.kind),
+      );
+      expect(workloads.length).toBeGreaterThan(0);
+      for (const o of workloads) {
+        const template = templateOf(o);
+        expect({ o: `${o.kind}/${o.metadata.name}`, secrets: template?.spec.imagePullSecrets }).toEqual({
+          o: `${o.kind}/${o.metadata.name}`,
+          secrets: expect.arrayContaining([{ name: 'registry-credentials' }]),
+        });
+        expect(template?.metadata.labels).toMatchObject(props.labels);
+      }
+    });
+
+    test(`level ${level}: every object carries the chart's annotations`, () => {
+      for (const o of synthLevel(level, props)) {
+        expect(o.metadata.annotations ?? {}).toMatchObject(props.annotations);
+      }
+    });
+  }
+
+  test('the operators get the Secret where their CRDs take it (Cluster spec.imagePullSecrets; RedisReplication kubernetesConfig and sentinel)', () => {
+    const objects = synthLevel(PRODUCTION, props);
+    const secret = [{ name: 'registry-credentials' }];
+    const cluster = find(objects, 'Cluster', 'merlai-postgres');
+    expect(cluster.spec.imagePullSecrets).toEqual(secret);
+    // CloudNativePG copies inheritedMetadata onto the instance pods.
+    expect(cluster.spec.inheritedMetadata.labels).toMatchObject(props.labels);
+    const redis = find(objects, 'RedisReplication', 'merlai-redis');
+    expect(redis.spec.kubernetesConfig.imagePullSecrets).toEqual(secret);
+    expect(redis.spec.sentinel.imagePullSecrets).toEqual(secret);
+    // The redis-operator copies the custom resource's labels onto its pods.
+    expect(redis.metadata.labels).toMatchObject(props.labels);
+  });
+
+  test("the objects stay valid against Kubernetes and the operators' CRD schemas", () => {
+    for (const o of synthLevel(PRODUCTION, { ...props, datastores: { zoneSpread: true } })) {
+      expect({
+        o: `${o.kind}/${o.metadata.name}`,
+        errors: isCustomResource(o) ? crdErrors(o) : schemaErrors(o),
+      }).toEqual({
+        o: `${o.kind}/${o.metadata.name}`,
+        errors: [],
+      });
+    }
+  });
+
+  test('the API keeps its own pull Secret beside the chart-wide one', () => {
+    const objects = synthLevel(STAGING, { ...props, api: { imagePullSecrets: ['api-only'] } });
+    expect(find(objects, 'Deployment', 'merlai-api').spec.template.spec.imagePullSecrets).toEqual([
+      { name: 'api-only' },
+      { name: 'registry-credentials' },
+    ]);
+  });
+
+  test('an annotation key Kubernetes would refuse is refused with the prop', () => {
+    expect(() => synthLevel(DEVELOPMENT, { annotations: { 'bad key!': 'x' } })).toThrow(
+      /annotations\.bad key!/,
+    );
   });
 });

@@ -20,6 +20,7 @@ import {
   MerlaiSecurity,
   type MerlaiSecurityOptions,
 } from '../security/security';
+import { applyChartWide } from './chart-wide';
 import { requireImageDigests } from './image-digests';
 
 /** The Kubernetes minor whose Pod Security "restricted" rules are enforced (pinned, not `latest`). */
@@ -51,10 +52,25 @@ export interface MerlaiLevelChartProps {
   /**
    * Extra labels on every object of the chart (team, cost centre, …), beside the chart's own
    * (`app.kubernetes.io/part-of`, `app.kubernetes.io/managed-by`, `merlai.io/level`,
-   * `merlai.io/environment`), which they cannot replace.
+   * `merlai.io/environment`), which they cannot replace. They also reach every pod: the pod
+   * templates, CloudNativePG's `inheritedMetadata`, and the redis-operator's pods (which copy the
+   * RedisReplication's labels).
    * @default - none
    */
   readonly labels?: { readonly [key: string]: string } | undefined;
+  /**
+   * Annotations on every object of the chart (owner, on-call channel, policy exemptions, …).
+   * @default - none
+   */
+  readonly annotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Secrets (`kubernetes.io/dockerconfigjson`, in the chart's namespace) every pod pulls its images
+   * with: the API's, the backup CronJobs', and the operators' (CloudNativePG `Cluster`
+   * `spec.imagePullSecrets`; RedisReplication `kubernetesConfig` and `sentinel`). Added to
+   * `api.imagePullSecrets`.
+   * @default - none: the nodes' own registry credentials
+   */
+  readonly imagePullSecrets?: string[] | undefined;
   /**
    * Overrides of the API (image, replicas, resources, probes, storage, ingress, …).
    * @default - the level table
@@ -207,6 +223,11 @@ export class MerlaiLevelChart extends Chart {
         requireImageDigests: this.api.image.includes('@sha256:'),
       });
     }
+    applyChartWide(this, new.target.name, {
+      annotations: props.annotations,
+      labels: props.labels,
+      imagePullSecrets: props.imagePullSecrets,
+    });
   }
 }
 
