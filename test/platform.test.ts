@@ -231,3 +231,50 @@ describe('chart-wide pull secrets, labels and annotations reach every pod (issue
     );
   });
 });
+
+describe('level 3 schedules its API and datastores first (issue 27)', () => {
+  test('the chart creates a scheduling.k8s.io/v1 PriorityClass above default (0) and below the system classes (2000000000)', () => {
+    const objects = synthLevel(PRODUCTION);
+    const priority = objects.filter((o) => o.kind === 'PriorityClass');
+    expect(priority).toHaveLength(1);
+    expect(priority[0].apiVersion).toBe('scheduling.k8s.io/v1');
+    // Kubernetes "Pod Priority and Preemption": user classes at most 1000000000; not the cluster's default.
+    expect(priority[0].value).toBeGreaterThan(0);
+    expect(priority[0].value).toBeLessThanOrEqual(1000000000);
+    expect(priority[0].globalDefault).toBe(false);
+    // Cluster-scoped.
+    expect(priority[0].metadata.namespace).toBeUndefined();
+    const name = priority[0].metadata.name;
+    expect(find(objects, 'Deployment', 'merlai-api').spec.template.spec.priorityClassName).toBe(name);
+    expect(find(objects, 'Cluster', 'merlai-postgres').spec.priorityClassName).toBe(name);
+    const redis = find(objects, 'RedisReplication', 'merlai-redis');
+    expect(redis.spec.priorityClassName).toBe(name);
+    expect(redis.spec.sentinel.priorityClassName).toBe(name);
+  });
+
+  test('priorityClassName names an existing class instead: no PriorityClass object', () => {
+    const objects = synthLevel(PRODUCTION, { priorityClassName: 'platform-critical' });
+    expect(objects.filter((o) => o.kind === 'PriorityClass')).toEqual([]);
+    expect(find(objects, 'Deployment', 'merlai-api').spec.template.spec.priorityClassName).toBe(
+      'platform-critical',
+    );
+    expect(find(objects, 'Cluster', 'merlai-postgres').spec.priorityClassName).toBe('platform-critical');
+  });
+
+  test('Levels 1 and 2 create none, and take one by name', () => {
+    expect(synthLevel(STAGING).filter((o) => o.kind === 'PriorityClass')).toEqual([]);
+    const dev = synthLevel(DEVELOPMENT, { priorityClassName: 'dev-low' });
+    expect(dev.filter((o) => o.kind === 'PriorityClass')).toEqual([]);
+    expect(find(dev, 'StatefulSet', 'merlai-postgres').spec.template.spec.priorityClassName).toBe('dev-low');
+    expect(find(dev, 'Deployment', 'merlai-redis').spec.template.spec.priorityClassName).toBe('dev-low');
+  });
+
+  test("the API's pods are Burstable at Level 3: the guide's requests (250m, 512Mi) are below its limits (500m, 1Gi)", () => {
+    // Operations guide, Level 3 production-deployment.yaml; Kubernetes QoS: Guaranteed needs requests == limits.
+    const c = find(synthLevel(PRODUCTION), 'Deployment', 'merlai-api').spec.template.spec.containers[0];
+    expect(c.resources).toMatchObject({
+      requests: { cpu: '250m', memory: '512Mi' },
+      limits: { cpu: '500m', memory: '1Gi' },
+    });
+  });
+});

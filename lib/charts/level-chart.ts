@@ -9,7 +9,7 @@ import type { MerlaiApiOptions } from '../api/props';
 import { invalidProp } from '../core/errors';
 import { chartLabels } from '../core/labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from '../core/levels';
-import { requireDnsLabel } from '../core/validation';
+import { requireDnsLabel, requireDnsSubdomain } from '../core/validation';
 import { MerlaiDashboard, type MerlaiDashboardOptions } from '../dashboard';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from '../datastores/datastores';
 import { BACKUP_NAME } from '../datastores/postgres/constants';
@@ -71,6 +71,14 @@ export interface MerlaiLevelChartProps {
    * @default - none: the nodes' own registry credentials
    */
   readonly imagePullSecrets?: string[] | undefined;
+  /**
+   * An existing PriorityClass for the API, PostgreSQL and Redis pods (`api.priorityClassName` and
+   * `datastores.priorityClassName` override it per component). At a level whose table has a
+   * priority (Level 3), the chart otherwise creates `scheduling.k8s.io/v1` PriorityClass
+   * `merlai-<environment>` (cluster-scoped: every Level 3 installation shares it, same value).
+   * @default - Level 3: 'merlai-production', created by the chart; Levels 1 and 2: none
+   */
+  readonly priorityClassName?: string | undefined;
   /**
    * Overrides of the API (image, replicas, resources, probes, storage, ingress, …).
    * @default - the level table
@@ -171,10 +179,12 @@ export class MerlaiLevelChart extends Chart {
       ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
 
-    this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
+    const priorityClassName = levelPriorityClass(this, new.target.name, profile, props.priorityClassName);
+    this.api = new MerlaiApi(this, 'merlai-api', { priorityClassName, ...props.api, level });
     this.logging = new MerlaiLogging(this, 'logging', { ...props.logging, api: this.api });
     this.datastores = new MerlaiDatastores(this, 'datastores', {
       instance: props.api?.instance,
+      priorityClassName,
       ...props.datastores,
       level,
       api: this.api,
@@ -229,6 +239,32 @@ export class MerlaiLevelChart extends Chart {
       imagePullSecrets: props.imagePullSecrets,
     });
   }
+}
+
+/**
+ * The PriorityClass of the level's API and datastore pods: the one the props name (which must
+ * exist), or at a level with a priority one the chart creates. Created rather than only named so
+ * that Level 3 has it on a fresh cluster; a platform that manages its classes names its own.
+ */
+function levelPriorityClass(
+  scope: Chart,
+  type: string,
+  profile: LevelProfile,
+  name: string | undefined,
+): string | undefined {
+  if (name !== undefined) return requireDnsSubdomain(scope, type, 'priorityClassName', name);
+  if (profile.priorityClassValue === undefined) return undefined;
+  const created = `merlai-${profile.environment}`;
+  const priorityClass = new k8s.KubePriorityClass(scope, 'priority-class', {
+    metadata: { name: created },
+    value: profile.priorityClassValue,
+    globalDefault: false,
+    preemptionPolicy: 'PreemptLowerPriority',
+    description: `Merlai Level ${profile.number} (${profile.environment}): the API, PostgreSQL and Redis pods, before default-priority workloads.`,
+  });
+  // Cluster-scoped, like the Namespace.
+  ApiObject.of(priorityClass).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  return created;
 }
 
 /** Level 3's entry: an explicit host and a TLS Secret. */

@@ -6,7 +6,7 @@ import { EnvValue } from '../api/env';
 import { invalidProp } from '../core/errors';
 import { type AvailabilityLevel, levelProfile } from '../core/levels';
 import { guardUniqueNames } from '../core/unique-names';
-import { requireDnsLabel } from '../core/validation';
+import { requireDnsLabel, requireDnsSubdomain } from '../core/validation';
 import type { DatastoreEndpoints } from './endpoints';
 import {
   type BackupObjectStore,
@@ -61,6 +61,13 @@ export interface MerlaiDatastoresOptions {
    * @default - the level table: true at Level 3, false at Levels 1 and 2
    */
   readonly zoneSpread?: boolean | undefined;
+  /**
+   * PriorityClass of the PostgreSQL instances (CloudNativePG `spec.priorityClassName`) and the
+   * Redis data and Sentinel pods (RedisReplication `spec.priorityClassName`,
+   * `spec.sentinel.priorityClassName`). The class must exist.
+   * @default - none (the level chart passes its own at Level 3)
+   */
+  readonly priorityClassName?: string | undefined;
 }
 
 /** Props of `MerlaiDatastores`. */
@@ -99,6 +106,10 @@ export class MerlaiDatastores extends Construct {
       "the datastores' object names are fixed (merlai-postgres, merlai-redis, merlai-postgres-backup, …), so 'instance' (which only labels them) cannot tell two apart: give each installation its own namespace, or wire a second MerlaiApi (with its own 'instance') to the first datastores",
     );
     const profile = levelProfile(props.level);
+    const priorityClassName =
+      props.priorityClassName === undefined
+        ? undefined
+        : requireDnsSubdomain(this, TYPE, 'priorityClassName', props.priorityClassName);
     let objectStore: ResolvedObjectStore | undefined;
     if (props.objectStore !== undefined) {
       if (props.localBackupsOnly) {
@@ -117,6 +128,7 @@ export class MerlaiDatastores extends Construct {
       ...props.postgres,
       // An external server has no pods to spread.
       zoneSpread: props.postgres?.external ? undefined : props.zoneSpread,
+      priorityClassName: props.postgres?.external ? undefined : priorityClassName,
       level: props.level,
       instance,
       // Level 1 runs no CloudNativePG and an external server archives on its own: dumps only.
@@ -126,6 +138,7 @@ export class MerlaiDatastores extends Construct {
     this.redis = new MerlaiRedis(this, 'redis', {
       ...props.redis,
       zoneSpread: props.redis?.external ? undefined : props.zoneSpread,
+      priorityClassName: props.redis?.external ? undefined : priorityClassName,
       level: props.level,
       instance,
     });

@@ -34,6 +34,7 @@ export function createCnpgCluster(
     resources: LevelProfile['resources'];
     objectStore?: ResolvedObjectStore;
     zoneSpread: boolean;
+    priorityClassName?: string | undefined;
   },
 ): ApiObject {
   const cnpg: CnpgCluster = require('../../../imports/postgresql.cnpg.io');
@@ -54,6 +55,7 @@ export function createCnpgCluster(
     spec: {
       instances: o.instances,
       imageName: o.image,
+      priorityClassName: o.priorityClassName,
       primaryUpdateStrategy: cnpg.ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
       enableSuperuserAccess: false,
       bootstrap: { initdb: { database: POSTGRES_DATABASE, owner: POSTGRES_DATABASE } },

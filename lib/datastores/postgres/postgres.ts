@@ -114,6 +114,11 @@ export interface MerlaiPostgresProps extends PostgresOptions {
    * @default - the level table: required at Level 3, off at Level 2
    */
   readonly zoneSpread?: boolean | undefined;
+  /**
+   * PriorityClass of the instance pods (an existing class).
+   * @default - none
+   */
+  readonly priorityClassName?: string | undefined;
 }
 
 /**
@@ -147,6 +152,7 @@ export class MerlaiPostgres extends Construct {
         'image',
         'objectStore',
         'zoneSpread',
+        'priorityClassName',
       ]);
       const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
         serviceName: POSTGRES_NAME,
@@ -239,6 +245,7 @@ export class MerlaiPostgres extends Construct {
       this.endpoint = { port: POSTGRES_PORT, podLabels: labels };
       createStandalonePostgres(this, this.connection.secretName, labels, {
         image,
+        priorityClassName: props.priorityClassName,
         storageSize,
         storageClassName: props.storageClassName,
         resources,
@@ -273,6 +280,7 @@ export class MerlaiPostgres extends Construct {
       resources,
       objectStore: props.objectStore,
       zoneSpread,
+      priorityClassName: props.priorityClassName,
     });
   }
 }

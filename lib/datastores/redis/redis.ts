@@ -135,6 +135,11 @@ export interface MerlaiRedisProps extends RedisOptions {
    * @default - the level table: required at Level 3, off at Level 2
    */
   readonly zoneSpread?: boolean | undefined;
+  /**
+   * PriorityClass of the data pods and Sentinels in replication mode (an existing class).
+   * @default - none
+   */
+  readonly priorityClassName?: string | undefined;
 }
 
 /**
@@ -173,6 +178,7 @@ export class MerlaiRedis extends Construct {
         'passwordKey',
         'urlKey',
         'zoneSpread',
+        'priorityClassName',
       ]);
       const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
         serviceName: REDIS_NAME,
@@ -303,7 +309,14 @@ export class MerlaiRedis extends Construct {
 
     if (!replicated) {
       this.endpoint = { port: REDIS_PORT, podLabels: labels };
-      createStandaloneRedis(this, labels, { image, resources, config, passwordSecret, passwordKey });
+      createStandaloneRedis(this, labels, {
+        image,
+        resources,
+        config,
+        passwordSecret,
+        passwordKey,
+        priorityClassName: props.priorityClassName,
+      });
       return;
     }
     // The redis-operator copies the custom resource's labels onto every pod it creates, data and
@@ -336,6 +349,7 @@ export class MerlaiRedis extends Construct {
       passwordSecret,
       passwordKey,
       zoneSpread,
+      priorityClassName: props.priorityClassName,
     });
   }
 }

@@ -42,6 +42,7 @@ export function createRedisReplication(
     passwordSecret: string;
     passwordKey: string;
     zoneSpread: boolean;
+    priorityClassName?: string | undefined;
   },
 ): ApiObject {
   new k8s.KubeConfigMap(scope, 'config', {
@@ -76,6 +77,7 @@ export function createRedisReplication(
     metadata: { name: REDIS_NAME, labels },
     spec: {
       clusterSize: o.instances,
+      priorityClassName: o.priorityClassName,
       kubernetesConfig: {
         image: o.image,
         imagePullPolicy: 'IfNotPresent',
@@ -106,6 +108,7 @@ export function createRedisReplication(
       },
       sentinel: {
         size: o.sentinels,
+        priorityClassName: o.priorityClassName,
         image: o.sentinelImage,
         imagePullPolicy: 'IfNotPresent',
         resources: crdResources(
