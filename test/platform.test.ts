@@ -278,3 +278,47 @@ describe('level 3 schedules its API and datastores first (issue 27)', () => {
     });
   });
 });
+
+describe('object-store egress takes a list of address ranges (issue 27: S3 spans many)', () => {
+  // Two of S3 eu-west-1's published ranges (AWS ip-ranges.json, service S3).
+  const S3_RANGES = ['52.218.0.0/17', '3.5.64.0/21'];
+  const store = {
+    endpointUrl: 'https://s3.eu-west-1.amazonaws.com',
+    bucket: 'merlai-backups',
+    credentialsSecretName: 'merlai-backup-s3',
+    region: 'eu-west-1',
+  };
+  /** The ipBlock CIDRs a policy's egress rules open on port 443. */
+  const egress443 = (policy: KubeObject): string[] =>
+    (policy.spec.egress ?? [])
+      .filter((r: KubeObject) => r.ports?.some((p: KubeObject) => p.port === 443))
+      .flatMap((r: KubeObject) => (r.to ?? []).map((t: KubeObject) => t.ipBlock?.cidr))
+      .filter((c: string | undefined) => c !== undefined);
+
+  test('every range reaches the backup pods and the PostgreSQL instances, on the URL port only', () => {
+    const objects = synthLevel(PRODUCTION, { datastores: { objectStore: { ...store, cidr: S3_RANGES } } });
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    const backup = policies.find((p) => p.metadata.name === 'merlai-postgres-backup-network-policy');
+    expect(backup && egress443(backup)).toEqual(expect.arrayContaining(S3_RANGES));
+    const withStore = policies.filter((p) => S3_RANGES.every((c) => egress443(p).includes(c)));
+    // The backup pods' policy and PostgreSQL's (the WAL archive).
+    expect(withStore.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a single string keeps working', () => {
+    const objects = synthLevel(PRODUCTION, { datastores: { objectStore: { ...store, cidr: S3_RANGES[0] } } });
+    const backup = find(objects, 'NetworkPolicy', 'merlai-postgres-backup-network-policy');
+    expect(egress443(backup)).toEqual([S3_RANGES[0]]);
+  });
+
+  test('an empty list, or a /0 in it, is refused with its index', () => {
+    expect(() => synthLevel(PRODUCTION, { datastores: { objectStore: { ...store, cidr: [] } } })).toThrow(
+      /objectStore\.cidr' is \[\]/,
+    );
+    expect(() =>
+      synthLevel(PRODUCTION, {
+        datastores: { objectStore: { ...store, cidr: [S3_RANGES[0], '0.0.0.0/0'] } },
+      }),
+    ).toThrow(/objectStore\.cidr\[1\]/);
+  });
+});

@@ -172,7 +172,9 @@ export class MerlaiDatastores extends Construct {
       postgres: this.postgres.endpoint,
       redis: this.redis.endpoint,
       backupPodLabels: this.backupPodLabels,
-      backupObjectStore: objectStore ? { cidr: objectStore.cidr, port: objectStore.port } : undefined,
+      backupObjectStore: objectStore
+        ? { cidr: objectStore.cidr, cidrs: objectStore.cidrs, port: objectStore.port }
+        : undefined,
     };
 
     // Checked last, so a wrong prop of PostgreSQL, Redis or the dumps reports itself first. A

@@ -268,7 +268,7 @@ export class MerlaiPostgres extends Construct {
       metricsPort: CNPG_METRICS_PORT,
       needsApiServer: true,
       objectStore: props.objectStore
-        ? { cidr: props.objectStore.cidr, port: props.objectStore.port }
+        ? { cidr: props.objectStore.cidr, cidrs: props.objectStore.cidrs, port: props.objectStore.port }
         : undefined,
     };
     this.podMonitor = createCnpgCluster(this, profile, instance, {
