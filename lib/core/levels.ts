@@ -159,6 +159,13 @@ export interface LevelProfile {
    */
   readonly claimAccessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | undefined;
   /**
+   * Whether each API pod gets its own `/app/data` and `/app/models` (generic ephemeral volumes:
+   * a ReadWriteOnce claim per pod, from the named or the default StorageClass, deleted with the
+   * pod) instead of the shared claims, so the pods spread over nodes with any StorageClass. Model
+   * mode keeps the shared claims, which its fetch Job fills once.
+   */
+  readonly perPodStorage?: boolean | undefined;
+  /**
    * Whether the network policies reach the Kubernetes API server only at an address range the user
    * states (no default: `0.0.0.0/0` would open the port to any internet host).
    */
@@ -278,14 +285,24 @@ export const LEVEL_PROFILES: Readonly<Record<AvailabilityLevel, LevelProfile>> =
     resources: { cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '500m', memoryLimit: '1Gi' },
     persistentStorage: true,
     claimAccessMode: 'ReadWriteOnce',
+    // Shared ReadWriteOnce claims kept both pods on one node (required pod affinity): one node lost
+    // and staging was down. Per-pod volumes let them spread over nodes with the cluster's default
+    // (ReadWriteOnce) class, which the guide's single-node staging also has; ReadWriteMany (Level 3)
+    // would need a class such clusters lack. The price: /app/data is per pod and lives with it
+    // (staging's generated files are disposable; metadata is in PostgreSQL), and each pod keeps its
+    // own model cache.
+    perPodStorage: true,
     // A staging cluster's API server, reached on 443 or 6443 at any address by default.
     apiServerCidrRequired: false,
     pdbMinAvailable: 1,
     minReadyApiPods: 1,
-    // No spreading: the guide's staging is a single-node cluster, and its two pods share
-    // ReadWriteOnce claims, which only pods on one node can mount. On a multi-node cluster a
-    // required pod affinity keeps them together (`claimAccessMode`); anti-affinity would leave the
-    // second pod stuck on a Multi-Attach error.
+    // Spread over nodes where there are several (the guide's staging may be a single node: a
+    // preference, never Pending). No zones: staging's 99.5 % does not ask for them.
+    placement: {
+      hostnameMaxSkew: 1,
+      hostnameWhenUnsatisfiable: 'ScheduleAnyway',
+      hostnameAntiAffinityWeight: 100,
+    },
     shutdown: GRACEFUL_SHUTDOWN,
     requirePinnedImage: true,
     requireImageDigests: false,
