@@ -82,7 +82,7 @@ export function requireImageDigests(
       chart,
       type,
       'allowUnpinnedImages',
-      undefined,
+      allowUnpinned,
       `Level ${profile.number} (${profile.environment}) runs images pinned by digest only ('<image>@sha256:<64 hex digits>'), so a tag moved in the registry cannot change what runs; not pinned: ${[...new Set(list)].join(', ')}. Give each as a digest, or set allowUnpinnedImages: true to run them as they are (annotated '${UNPINNED_IMAGES_ANNOTATION}')`,
     );
   }
