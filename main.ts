@@ -29,6 +29,9 @@ export const LEVEL3_CLUSTER_FACTS = {
     ingress: { host: 'merlai.example.com', tlsSecretName: 'merlai-api-tls' },
   },
   security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
+  // The example's images have no known digests, and Level 3 runs digests only: this opt-out runs
+  // the tags and annotates each object `merlai.io/unpinned-images`. Give yours as `…@sha256:`.
+  allowUnpinnedImages: true,
 } as const satisfies MerlaiLevelChartProps;
 
 const LEVELS = [AvailabilityLevel.DEVELOPMENT, AvailabilityLevel.STAGING, AvailabilityLevel.PRODUCTION];

@@ -64,6 +64,7 @@ export interface EnvironmentConfig {
     readonly localBackupsOnly?: boolean | undefined;
   };
   readonly security?: Pick<MerlaiSecurityOptions, (typeof SECURITY_KEYS)[number]> | undefined;
+  readonly allowUnpinnedImages?: boolean | undefined;
 }
 
 /** A configuration file: environments by chart id (the file stem in the output folder). */
@@ -92,6 +93,7 @@ export const DEFAULT_CONFIG: MerlaiConfig = {
       },
       security: { kubernetesApiServer: { cidr: '10.0.0.0/24' } },
       datastores: { objectStore: exampleObjectStore(AvailabilityLevel.PRODUCTION) },
+      allowUnpinnedImages: true,
     },
   },
 };
@@ -175,6 +177,7 @@ const CHART_KEYS = [
   'api',
   'datastores',
   'security',
+  'allowUnpinnedImages',
 ] as const satisfies readonly (keyof MerlaiLevelChartProps)[];
 
 type Schema = Record<string, unknown>;
@@ -272,6 +275,7 @@ const ENVIRONMENT = props(
     level: { enum: [1, 2, 3, 'development', 'staging', 'production'] },
     namespace: DNS_LABEL,
     createNamespace: { type: 'boolean' },
+    allowUnpinnedImages: { type: 'boolean' },
     labels: STRING_MAP,
     api: props(API_KEYS, {
       image: IMAGE,

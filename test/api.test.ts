@@ -6,6 +6,7 @@ import {
   LEVEL_PROFILES,
   MerlaiApi,
   type MerlaiApiProps,
+  ModelMode,
 } from '../lib';
 import { apiContainer, find, type KubeObject, levelChart, synthLevel } from './support/synth';
 
@@ -81,9 +82,14 @@ describe('level 2 (staging, 99.5 %)', () => {
     expect(env(objects).ENVIRONMENT).toBe('staging');
   });
 
-  test('level 2 storage: PersistentVolumeClaims for /app/data and /app/models', () => {
-    const claims = apiClaims(objects).map((o) => o.metadata.name);
-    expect(claims).toEqual(['merlai-api-data', 'merlai-api-models']);
+  test('level 2 storage: each pod its own /app/data and /app/models (generic ephemeral volumes), no shared claim', () => {
+    // Issue 27: shared ReadWriteOnce claims tied both pods to one node.
+    expect(apiClaims(objects)).toEqual([]);
+    const volumes = deployment(objects).spec.template.spec.volumes;
+    for (const name of ['data', 'models']) {
+      const v = volumes.find((x: KubeObject) => x.name === name);
+      expect(v.ephemeral.volumeClaimTemplate.spec.accessModes).toEqual(['ReadWriteOnce']);
+    }
     const mounts = apiContainer(objects).volumeMounts.map((m: KubeObject) => m.mountPath);
     expect(mounts).toEqual(expect.arrayContaining(['/app/data', '/app/models']));
   });
@@ -253,7 +259,8 @@ describe.each([DEVELOPMENT, STAGING, PRODUCTION])('every level: %s', (level) => 
   });
 
   test('namespace merlai on every namespaced object', () => {
-    for (const o of objects.filter((x) => x.kind !== 'Namespace'))
+    // Namespace and PriorityClass are cluster-scoped.
+    for (const o of objects.filter((x) => x.kind !== 'Namespace' && x.kind !== 'PriorityClass'))
       expect(o.metadata.namespace).toBe('merlai');
     expect(find(objects, 'Namespace', 'merlai').metadata).not.toHaveProperty('namespace');
   });
@@ -434,31 +441,36 @@ describe('shared claims and placement: where the API pods may mount /app/data an
   }
 
   // Invariant: several pods sharing a ReadWriteOnce claim must share a node (Multi-Attach otherwise).
+  // Shared claims only where one volume must be shared: model mode's fetch Job fills one models claim.
   test.each([
-    ['level 2', STAGING, {}],
-    ['level 2 autoscaled', STAGING, { api: { autoscaling: { minReplicas: 2, maxReplicas: 4 } } }],
-    ['level 2 with three pods', STAGING, { api: { replicas: 3 } }],
-    ['level 3', PRODUCTION, {}],
-  ] as const)('%s: pods sharing ReadWriteOnce claims are kept on one node', (_name, level, props) => {
+    ['level 2', STAGING, {}, false],
+    ['level 2 autoscaled', STAGING, { api: { autoscaling: { minReplicas: 2, maxReplicas: 4 } } }, false],
+    ['level 2 with three pods', STAGING, { api: { replicas: 3 } }, false],
+    ['level 2 in model mode', STAGING, { api: { model: { mode: ModelMode.MODEL } } }, true],
+    ['level 3', PRODUCTION, {}, true],
+  ] as const)('%s: pods sharing ReadWriteOnce claims are kept on one node', (_name, level, props, shared) => {
     const objects = synthLevel(level, props as never);
     const claims = apiClaims(objects);
-    expect(claims.length).toBe(2);
+    expect(claims.length).toBe(shared ? 2 : 0);
     const rwo = claims.some((c) => c.spec.accessModes.includes('ReadWriteOnce'));
     expect(keptOnOneNode(objects)).toBe(rwo);
   });
 
-  test('level 2: ReadWriteOnce claims and a required pod affinity on kubernetes.io/hostname, no spreading', () => {
+  test('level 2: one node lost leaves a pod: no pod affinity, spread over kubernetes.io/hostname (a preference, so a single-node staging still schedules both)', () => {
     const objects = synthLevel(STAGING);
-    for (const claim of apiClaims(objects)) expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
     const spec = deployment(objects).spec.template.spec;
-    expect(spec.affinity).toEqual({
-      podAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: [
-          { topologyKey: 'kubernetes.io/hostname', labelSelector: deployment(objects).spec.selector },
-        ],
-      },
-    });
-    expect(spec).not.toHaveProperty('topologySpreadConstraints');
+    expect(spec.affinity).not.toHaveProperty('podAffinity');
+    expect(
+      spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm
+        .topologyKey,
+    ).toBe('kubernetes.io/hostname');
+    expect(spec.topologySpreadConstraints).toEqual([
+      expect.objectContaining({
+        topologyKey: 'kubernetes.io/hostname',
+        maxSkew: 1,
+        whenUnsatisfiable: 'ScheduleAnyway',
+      }),
+    ]);
   });
 
   test('level 3: the ReadWriteMany claims need a StorageClass: an error names the prop and RWX classes', () => {

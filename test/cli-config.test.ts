@@ -122,7 +122,11 @@ describe('the configuration file', () => {
 
     const eu = charts.get('production-eu')!;
     expect(eu.find((o) => o.kind === 'Namespace')!.metadata.name).toBe('merlai-eu');
-    expect(eu.every((o) => o.kind === 'Namespace' || o.metadata.namespace === 'merlai-eu')).toBe(true);
+    expect(
+      eu.every(
+        (o) => ['Namespace', 'PriorityClass'].includes(o.kind) || o.metadata.namespace === 'merlai-eu',
+      ),
+    ).toBe(true);
     expect(eu.find((o) => o.kind === 'HorizontalPodAutoscaler')!.spec).toMatchObject({
       minReplicas: 4,
       maxReplicas: 12,

@@ -29,6 +29,7 @@ function config(name: string, api: string, datastores = ''): string {
     `environments:
   level3-production:
     level: 3
+    allowUnpinnedImages: true
     api: { ingress: { host: merlai.example.com, tlsSecretName: merlai-api-tls }, ${api.includes('storageClassName') ? '' : 'storageClassName: efs-sc, '}${api} }
     security: { kubernetesApiServer: { cidr: 10.0.0.0/24 } }
     datastores: { objectStore: { endpointUrl: 'https://s3.backup.example.com', bucket: merlai-backups, path: merlai/production, credentialsSecretName: merlai-backup-s3, cidr: 198.51.100.20/32 }, ${datastores} }
@@ -38,7 +39,7 @@ function config(name: string, api: string, datastores = ''): string {
 }
 
 describe('merlai-cdk8s diff against the committed dist/', () => {
-  test('a changed image tag is one changed field, exit code 1', () => {
+  test('a changed image tag is the image and its merlai.io/unpinned-images annotation, exit code 1', () => {
     const file = config('image', "image: 'merlai:1.0.1'");
     const { code, out } = cli(['diff', '--config', file, '--level', '3', '--format', 'json']);
     expect(code).toBe(1);
@@ -50,6 +51,12 @@ describe('merlai-cdk8s diff against the committed dist/', () => {
         key: 'Deployment/merlai/merlai-api',
         change: 'changed',
         fields: [
+          // Level 3 runs this tag under allowUnpinnedImages, which names it on the object.
+          {
+            path: 'metadata.annotations["merlai.io/unpinned-images"]',
+            old: 'merlai:1.0.0',
+            new: 'merlai:1.0.1',
+          },
           {
             path: 'spec.template.spec.containers[merlai-api].image',
             old: 'merlai:1.0.0',

@@ -493,8 +493,8 @@ describe('level 3 placement: spread over zones and nodes', () => {
     expect(spec).not.toHaveProperty('affinity');
   });
 
-  test('an optional priority class', () => {
-    expect(pod).not.toHaveProperty('priorityClassName');
+  test("the chart's priority class (issue 27), or the API's own", () => {
+    expect(pod.priorityClassName).toBe('merlai-production');
     const withClass = synthLevel(PRODUCTION, { api: { priorityClassName: 'merlai-critical' } });
     expect(find(withClass, 'Deployment', 'merlai-api').spec.template.spec.priorityClassName).toBe(
       'merlai-critical',

@@ -185,7 +185,10 @@ export class MerlaiApi extends Construct {
       automountServiceAccountToken: false,
     });
 
+    // Model mode keeps the shared claims: its fetch Job fills the one models volume.
+    const perPodStorage = (profile.perPodStorage ?? false) && this.model.mode !== ModelMode.MODEL;
     const volumes = apiStorageVolumes(this, {
+      perPod: perPodStorage,
       name: this.name,
       labels: this.selectorLabels,
       profile,
@@ -207,7 +210,7 @@ export class MerlaiApi extends Construct {
       rollingUpdate: rolling,
       terminationGracePeriodSeconds: shutdown.terminationGracePeriodSeconds,
       preStopCommand: shutdown.preStopCommand,
-      placement: mergeAffinity(apiPlacement(profile, this.selectorLabels), props.affinity),
+      placement: mergeAffinity(apiPlacement(profile, this.selectorLabels, perPodStorage), props.affinity),
       imagePullSecrets: props.imagePullSecrets,
       nodeSelector: props.nodeSelector,
       tolerations: props.tolerations,

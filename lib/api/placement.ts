@@ -14,10 +14,11 @@ import { ACCESS_MODE_SINGLE_NODE } from './storage';
 export function apiPlacement(
   profile: LevelProfile,
   selectorLabels: Readonly<Record<string, string>>,
+  perPodStorage = false,
 ): Pick<k8s.PodSpec, 'topologySpreadConstraints' | 'affinity'> {
   const labelSelector = { matchLabels: selectorLabels };
   const hostname = 'kubernetes.io/hostname';
-  if (profile.persistentStorage && profile.claimAccessMode === ACCESS_MODE_SINGLE_NODE) {
+  if (profile.persistentStorage && !perPodStorage && profile.claimAccessMode === ACCESS_MODE_SINGLE_NODE) {
     // The first pod matches no pod yet: the scheduler then places it anywhere (a pod matching its
     // own affinity term), and every later pod joins it.
     return {

@@ -51,6 +51,8 @@ export interface ApiStorageProps {
   readonly storageClassName?: string | undefined;
   readonly dataStorageSize?: string | undefined;
   readonly modelsStorageSize?: string | undefined;
+  /** Each pod its own volumes (generic ephemeral) instead of the shared claims. */
+  readonly perPod: boolean;
 }
 
 /** The API's own volumes, in mount order; creates the claims in `scope` at Levels 2 and 3. */
@@ -77,7 +79,12 @@ export function apiStorageVolumes(scope: Construct, p: ApiStorageProps): ApiVolu
   const accessMode = profile.claimAccessMode ?? ACCESS_MODE_SINGLE_NODE;
   if (p.storageClassName !== undefined)
     requireDnsSubdomain(scope, API_TYPE, 'storageClassName', p.storageClassName);
-  if (profile.persistentStorage && accessMode === ACCESS_MODE_SHARED && p.storageClassName === undefined) {
+  if (
+    profile.persistentStorage &&
+    !p.perPod &&
+    accessMode === ACCESS_MODE_SHARED &&
+    p.storageClassName === undefined
+  ) {
     invalidProp(
       scope,
       API_TYPE,
@@ -90,6 +97,20 @@ export function apiStorageVolumes(scope: Construct, p: ApiStorageProps): ApiVolu
     requirePositiveQuantity(scope, API_TYPE, prop, size);
     if (!profile.persistentStorage) {
       return { name, mountPath, readOnly: false, volume: { emptyDir: { sizeLimit: q(size) } } };
+    }
+    if (p.perPod) {
+      // Kubernetes "Ephemeral Volumes" (generic): the pod's own claim, created and deleted with it.
+      const ephemeral = {
+        volumeClaimTemplate: {
+          metadata: { labels: p.labels },
+          spec: {
+            accessModes: [ACCESS_MODE_SINGLE_NODE],
+            storageClassName: p.storageClassName,
+            resources: { requests: { storage: q(size) } },
+          },
+        },
+      };
+      return { name, mountPath, readOnly: false, volume: { ephemeral } };
     }
     const claimName = `${p.name}-${name}`;
     new k8s.KubePersistentVolumeClaim(scope, `${name}-claim`, {

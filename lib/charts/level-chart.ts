@@ -10,7 +10,7 @@ import type { MerlaiApiOptions } from '../api/props';
 import { invalidProp } from '../core/errors';
 import { chartLabels } from '../core/labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from '../core/levels';
-import { requireDnsLabel, requireLabelMap } from '../core/validation';
+import { requireDnsLabel, requireDnsSubdomain, requireLabelMap } from '../core/validation';
 import { MerlaiDashboard, type MerlaiDashboardOptions } from '../dashboard';
 import { MerlaiDatastores, type MerlaiDatastoresOptions } from '../datastores/datastores';
 import { BACKUP_NAME } from '../datastores/postgres/constants';
@@ -21,6 +21,8 @@ import {
   MerlaiSecurity,
   type MerlaiSecurityOptions,
 } from '../security/security';
+import { applyChartWide } from './chart-wide';
+import { requireImageDigests } from './image-digests';
 
 /**
  * The Kubernetes minor whose Pod Security "restricted" rules are enforced: pinned (not `latest`, so
@@ -55,10 +57,33 @@ export interface MerlaiLevelChartProps {
   /**
    * Extra labels on every object of the chart (team, cost centre, …), beside the chart's own
    * (`app.kubernetes.io/part-of`, `app.kubernetes.io/managed-by`, `merlai.io/level`,
-   * `merlai.io/environment`), which they cannot replace.
+   * `merlai.io/environment`), which they cannot replace. They also reach every pod: the pod
+   * templates, CloudNativePG's `inheritedMetadata`, and the redis-operator's pods (which copy the
+   * RedisReplication's labels).
    * @default - none
    */
   readonly labels?: { readonly [key: string]: string } | undefined;
+  /**
+   * Annotations on every object of the chart (owner, on-call channel, policy exemptions, …).
+   * @default - none
+   */
+  readonly annotations?: { readonly [key: string]: string } | undefined;
+  /**
+   * Secrets (`kubernetes.io/dockerconfigjson`, in the chart's namespace) every pod pulls its images
+   * with: the API's, the backup CronJobs', and the operators' (CloudNativePG `Cluster`
+   * `spec.imagePullSecrets`; RedisReplication `kubernetesConfig` and `sentinel`). Added to
+   * `api.imagePullSecrets`.
+   * @default - none: the nodes' own registry credentials
+   */
+  readonly imagePullSecrets?: string[] | undefined;
+  /**
+   * An existing PriorityClass for the API, PostgreSQL and Redis pods (`api.priorityClassName` and
+   * `datastores.priorityClassName` override it per component). At a level whose table has a
+   * priority (Level 3), the chart otherwise creates `scheduling.k8s.io/v1` PriorityClass
+   * `merlai-<environment>` (cluster-scoped: every Level 3 installation shares it, same value).
+   * @default - Level 3: 'merlai-production', created by the chart; Levels 1 and 2: none
+   */
+  readonly priorityClassName?: string | undefined;
   /**
    * Overrides of the API (image, replicas, resources, probes, storage, ingress, …).
    * @default - the level table
@@ -102,6 +127,12 @@ export interface MerlaiLevelChartProps {
    * @default false (the objects need Kubernetes 1.30; the library supports 1.28)
    */
   readonly admissionPolicies?: boolean | undefined;
+  /**
+   * Level 3 only: run images that are not pinned by digest. Every object running one carries the
+   * annotation `merlai.io/unpinned-images` listing them, so the exception shows in the YAML.
+   * @default false (Level 3 refuses every image without `@sha256:`, naming each and its prop)
+   */
+  readonly allowUnpinnedImages?: boolean | undefined;
 }
 
 /** A chart holding one availability level of Merlai: its namespace and every construct of that level. */
@@ -155,10 +186,12 @@ export class MerlaiLevelChart extends Chart {
       ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     }
 
-    this.api = new MerlaiApi(this, 'merlai-api', { ...props.api, level });
+    const priorityClassName = levelPriorityClass(this, new.target.name, profile, props.priorityClassName);
+    this.api = new MerlaiApi(this, 'merlai-api', { priorityClassName, ...props.api, level });
     this.logging = new MerlaiLogging(this, 'logging', { ...props.logging, api: this.api });
     this.datastores = new MerlaiDatastores(this, 'datastores', {
       instance: props.api?.instance,
+      priorityClassName,
       ...props.datastores,
       level,
       api: this.api,
@@ -191,6 +224,7 @@ export class MerlaiLevelChart extends Chart {
       api: this.api,
       endpoints: this.datastores.endpoints,
     });
+    requireImageDigests(this, new.target.name, profile, props.allowUnpinnedImages ?? false);
     if (props.admissionPolicies ?? false) {
       const objects = this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
       const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler');
@@ -206,7 +240,38 @@ export class MerlaiLevelChart extends Chart {
         requireImageDigests: this.api.image.includes('@sha256:'),
       });
     }
+    applyChartWide(this, new.target.name, {
+      annotations: props.annotations,
+      labels: props.labels,
+      imagePullSecrets: props.imagePullSecrets,
+    });
   }
+}
+
+/**
+ * The PriorityClass of the level's API and datastore pods: the one the props name (which must
+ * exist), or at a level with a priority one the chart creates. Created rather than only named so
+ * that Level 3 has it on a fresh cluster; a platform that manages its classes names its own.
+ */
+function levelPriorityClass(
+  scope: Chart,
+  type: string,
+  profile: LevelProfile,
+  name: string | undefined,
+): string | undefined {
+  if (name !== undefined) return requireDnsSubdomain(scope, type, 'priorityClassName', name);
+  if (profile.priorityClassValue === undefined) return undefined;
+  const created = `merlai-${profile.environment}`;
+  const priorityClass = new k8s.KubePriorityClass(scope, 'priority-class', {
+    metadata: { name: created },
+    value: profile.priorityClassValue,
+    globalDefault: false,
+    preemptionPolicy: 'PreemptLowerPriority',
+    description: `Merlai Level ${profile.number} (${profile.environment}): the API, PostgreSQL and Redis pods, before default-priority workloads.`,
+  });
+  // Cluster-scoped, like the Namespace.
+  ApiObject.of(priorityClass).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  return created;
 }
 
 /** Level 1, development and test (99 %): one API pod, local volumes, `merlai:latest` allowed. */

@@ -3,6 +3,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { invalidProp } from '../core/errors';
+import type { LevelProfile } from '../core/levels';
 import { isIpv4, requireCidr, requireDnsSubdomain, requirePort, requireSecretKey } from '../core/validation';
 import type { DatastoreEndpoint } from './endpoints';
 
@@ -124,4 +125,56 @@ export function externalDatastore(
     },
   });
   return { endpoint: { port, externalCidr: cidr }, secretKey };
+}
+
+/**
+ * The node label of a node's zone, which cloud providers set (Kubernetes "Well-Known Labels,
+ * Annotations and Taints": `topology.kubernetes.io/zone`).
+ */
+export const ZONE_TOPOLOGY_KEY = 'topology.kubernetes.io/zone';
+
+/** Whether the datastore's pods must spread over zones: the level table's floor, or the prop above it. */
+export function resolveZoneSpread(
+  scope: Construct,
+  constructType: string,
+  profile: LevelProfile,
+  zoneSpread: boolean | undefined,
+  singlePod: boolean,
+): boolean {
+  const floor = profile.datastores.zoneSpread;
+  if (zoneSpread === false && floor) {
+    invalidProp(
+      scope,
+      constructType,
+      'zoneSpread',
+      zoneSpread,
+      `Level ${profile.number} (${profile.environment}) must survive the loss of a zone: expected true (or leave it unset)`,
+    );
+  }
+  if (zoneSpread === true && singlePod) {
+    invalidProp(
+      scope,
+      constructType,
+      'zoneSpread',
+      zoneSpread,
+      `one pod cannot spread over zones: expected false, or replicas (Levels 2 and 3 replicate)`,
+    );
+  }
+  return zoneSpread ?? floor;
+}
+
+/**
+ * One pod per zone before any zone gets a second (`maxSkew: 1`); a pod that would break this waits
+ * (`DoNotSchedule`) rather than pile into a zone. `nodeTaintsPolicy: Honor` leaves a lost zone's
+ * tainted (unreachable) nodes out of the count, so the surviving zones still schedule replacements
+ * (Kubernetes "Pod Topology Spread Constraints").
+ */
+export function zoneSpreadConstraint(matchLabels: Record<string, string>) {
+  return {
+    maxSkew: 1,
+    topologyKey: ZONE_TOPOLOGY_KEY,
+    whenUnsatisfiable: 'DoNotSchedule',
+    nodeTaintsPolicy: 'Honor',
+    labelSelector: { matchLabels },
+  };
 }

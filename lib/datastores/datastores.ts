@@ -6,7 +6,7 @@ import { EnvValue } from '../api/env';
 import { invalidProp } from '../core/errors';
 import { type AvailabilityLevel, levelProfile } from '../core/levels';
 import { guardUniqueNames } from '../core/unique-names';
-import { requireDnsLabel } from '../core/validation';
+import { requireDnsLabel, requireDnsSubdomain } from '../core/validation';
 import type { DatastoreEndpoints } from './endpoints';
 import {
   type BackupObjectStore,
@@ -54,6 +54,20 @@ export interface MerlaiDatastoresOptions {
    * @default true
    */
   readonly pgDumpBackup?: boolean | undefined;
+  /**
+   * Spread the PostgreSQL instances, Redis data pods and Sentinels over zones
+   * (`topology.kubernetes.io/zone`, one per zone before any zone gets two). Required at Level 3;
+   * Level 2 may turn it on where its cluster has zones; Level 1's single pods cannot spread.
+   * @default - the level table: true at Level 3, false at Levels 1 and 2
+   */
+  readonly zoneSpread?: boolean | undefined;
+  /**
+   * PriorityClass of the PostgreSQL instances (CloudNativePG `spec.priorityClassName`) and the
+   * Redis data and Sentinel pods (RedisReplication `spec.priorityClassName`,
+   * `spec.sentinel.priorityClassName`). The class must exist.
+   * @default - none (the level chart passes its own at Level 3)
+   */
+  readonly priorityClassName?: string | undefined;
 }
 
 /** Props of `MerlaiDatastores`. */
@@ -92,6 +106,10 @@ export class MerlaiDatastores extends Construct {
       "the datastores' object names are fixed (merlai-postgres, merlai-redis, merlai-postgres-backup, …), so 'instance' (which only labels them) cannot tell two apart: give each installation its own namespace, or wire a second MerlaiApi (with its own 'instance') to the first datastores",
     );
     const profile = levelProfile(props.level);
+    const priorityClassName =
+      props.priorityClassName === undefined
+        ? undefined
+        : requireDnsSubdomain(this, TYPE, 'priorityClassName', props.priorityClassName);
     let objectStore: ResolvedObjectStore | undefined;
     if (props.objectStore !== undefined) {
       if (props.localBackupsOnly) {
@@ -108,13 +126,22 @@ export class MerlaiDatastores extends Construct {
     this.objectStore = objectStore;
     this.postgres = new MerlaiPostgres(this, 'postgres', {
       ...props.postgres,
+      // An external server has no pods to spread.
+      zoneSpread: props.postgres?.external ? undefined : props.zoneSpread,
+      priorityClassName: props.postgres?.external ? undefined : priorityClassName,
       level: props.level,
       instance,
       // Level 1 runs no CloudNativePG and an external server archives on its own: dumps only.
       objectStore:
         profile.datastores.postgresInstances > 1 && !props.postgres?.external ? objectStore : undefined,
     });
-    this.redis = new MerlaiRedis(this, 'redis', { ...props.redis, level: props.level, instance });
+    this.redis = new MerlaiRedis(this, 'redis', {
+      ...props.redis,
+      zoneSpread: props.redis?.external ? undefined : props.zoneSpread,
+      priorityClassName: props.redis?.external ? undefined : priorityClassName,
+      level: props.level,
+      instance,
+    });
     if (props.pgDumpBackup ?? true) {
       this.backup = new MerlaiPostgresBackup(this, 'backup', {
         ...props.backup,
@@ -145,7 +172,9 @@ export class MerlaiDatastores extends Construct {
       postgres: this.postgres.endpoint,
       redis: this.redis.endpoint,
       backupPodLabels: this.backupPodLabels,
-      backupObjectStore: objectStore ? { cidr: objectStore.cidr, port: objectStore.port } : undefined,
+      backupObjectStore: objectStore
+        ? { cidr: objectStore.cidr, cidrs: objectStore.cidrs, port: objectStore.port }
+        : undefined,
     };
 
     // Checked last, so a wrong prop of PostgreSQL, Redis or the dumps reports itself first. A

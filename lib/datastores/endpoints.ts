@@ -66,6 +66,11 @@ export interface DatastoreEndpoint {
 /** Where an off-cluster object store listens, for egress rules. */
 export interface ObjectStoreAddress {
   readonly cidr: string;
+  /**
+   * Every address range of the store (`cidr` is the first).
+   * @default - [cidr]
+   */
+  readonly cidrs?: string[] | undefined;
   readonly port: number;
 }
 

@@ -270,7 +270,7 @@ export class MerlaiSecurity extends Construct {
   /** Egress to an object store outside the cluster: its address range, its port. */
   private objectStoreEgress(prop: string, o: ObjectStoreAddress): k8s.NetworkPolicyEgressRule {
     return {
-      to: [cidrPeer(this.requireCidr(`${prop}.cidr`, o.cidr))],
+      to: (o.cidrs ?? [o.cidr]).map((c) => cidrPeer(this.requireCidr(`${prop}.cidr`, c))),
       ports: [policyPort(this.requirePort(`${prop}.port`, o.port))],
     };
   }

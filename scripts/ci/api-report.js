@@ -4,9 +4,10 @@
 // surface a user compiles against, without the docs. CI checks the committed report is what the
 // assembly says; `--update` rewrites it, and refuses while the surface changed but the version in
 // package.json did not (semantic versioning for a construct library: docs/releasing.md).
-// Usage: node scripts/ci/api-report.js [--update]
+// Usage: node scripts/ci/api-report.js [--update [--amend]]   (--amend: the version is not tagged yet)
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '../..');
 const reportPath = path.join(root, 'api/merlai-cdk8s.api.json');
@@ -119,7 +120,10 @@ function main() {
     );
   if (process.argv.includes('--update')) {
     const need = requiredBump(report.version, diff);
-    if (changed && !atLeast(pkg.version, need)) {
+    // A version is released when its tag exists; until then its report may be amended (--amend).
+    const tag = spawnSync('git', ['rev-parse', '-q', '--verify', `refs/tags/v${pkg.version}`], { cwd: root });
+    const amend = process.argv.includes('--amend') && report.version === pkg.version && tag.status !== 0;
+    if (changed && !amend && !atLeast(pkg.version, need)) {
       console.error(
         [...diff.broken.map((l) => `  BREAKING ${l}`), ...diff.added.map((l) => `  ${l}`)].join('\n'),
       );

@@ -44,6 +44,7 @@ export const KINDS_WITHOUT_PODS = new Set([
   'SealedSecret',
   'LimitRange',
   'ResourceQuota',
+  'PriorityClass', // scheduling.k8s.io/v1: a scheduling priority, no pod
 ]);
 
 const TEMPLATE_KINDS: Record<string, (o: KubeObject) => any> = {

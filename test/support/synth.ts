@@ -62,7 +62,11 @@ export function levelChart(
   const profile = LEVEL_PROFILES[level];
   // Levels 2 and 3 get the shipped charts' example object store (main.ts), as `dist/` does,
   // unless the props give one or opt out with `localBackupsOnly`.
-  const base = level === AvailabilityLevel.PRODUCTION ? withLevel3Ingress(props) : props;
+  // Level 3 also takes the shipped chart's allowUnpinnedImages (main.ts) unless the props say otherwise.
+  const base =
+    level === AvailabilityLevel.PRODUCTION
+      ? withLevel3Ingress({ allowUnpinnedImages: true, ...props })
+      : props;
   const withFacts: MerlaiLevelChartProps =
     rawFacts || !profile.apiServerCidrRequired
       ? base

@@ -5,6 +5,7 @@ import type { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { invalidProp } from '../../core/errors';
 import type { LevelProfile } from '../../core/levels';
+import { zoneSpreadConstraint } from '../datastore-support';
 import {
   BARMAN_CLOUD_PLUGIN,
   POSTGRES_DATABASE,
@@ -32,6 +33,8 @@ export function createCnpgCluster(
     storageClassName?: string;
     resources: LevelProfile['resources'];
     objectStore?: ResolvedObjectStore;
+    zoneSpread: boolean;
+    priorityClassName?: string | undefined;
   },
 ): ApiObject {
   const cnpg: CnpgCluster = require('../../../imports/postgresql.cnpg.io');
@@ -52,6 +55,7 @@ export function createCnpgCluster(
     spec: {
       instances: o.instances,
       imageName: o.image,
+      priorityClassName: o.priorityClassName,
       primaryUpdateStrategy: cnpg.ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
       enableSuperuserAccess: false,
       bootstrap: { initdb: { database: POSTGRES_DATABASE, owner: POSTGRES_DATABASE } },
@@ -71,10 +75,27 @@ export function createCnpgCluster(
         podAntiAffinityType: profile.datastores.spreadAcrossNodes ? 'required' : 'preferred',
         topologyKey: 'kubernetes.io/hostname',
       },
+      // Zones by a topology spread rather than `affinity.topologyKey: topology.kubernetes.io/zone`:
+      // the anti-affinity above keeps one instance per node, and `maxSkew: 1` puts the three
+      // instances in three zones where there are three, yet still schedules on a two-zone cluster
+      // (2 + 1), where a required zone anti-affinity would leave the third instance Pending.
+      // CloudNativePG copies these constraints onto the instance pods as given, so the selector
+      // names its own labels (docs: "Scheduling", labels_annotations.md).
+      topologySpreadConstraints: o.zoneSpread
+        ? [zoneSpreadConstraint({ 'cnpg.io/cluster': POSTGRES_NAME, 'cnpg.io/podRole': 'instance' })]
+        : undefined,
       postgresql:
         o.sync > 0 || parameters
           ? {
               parameters,
+              // Quorum (`any`) over every standby, and `dataDurability: required` (CloudNativePG
+              // "Replication", synchronous replication; the CRD: `required` blocks writes when fewer
+              // healthy standbys than `number` remain, `preferred` lowers `number` instead). At
+              // Level 3 the three instances sit in three zones, so losing one zone leaves a primary
+              // (or a promoted standby) and one standby in another zone: `any 1` is still met and
+              // writes go on, while no commit acknowledged to a client lives in one zone only.
+              // `preferred` would keep writing on a lone primary after a second failure, giving up
+              // exactly the guarantee the level table's synchronous standby exists for.
               synchronous:
                 o.sync > 0
                   ? {

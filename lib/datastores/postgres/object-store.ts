@@ -59,11 +59,12 @@ export interface BackupObjectStore {
    */
   readonly ca?: ObjectStoreCa | undefined;
   /**
-   * Address range of the endpoint (`198.51.100.20/32`, or the provider's published range): the
-   * network policies let the backup pods and the PostgreSQL instances reach it, on the URL's port,
-   * and nothing else outside the cluster.
+   * Address range of the endpoint (`198.51.100.20/32`, or the provider's published range), or a
+   * list of them (S3 publishes many per region, in AWS's `ip-ranges.json`): the network policies
+   * let the backup pods and the PostgreSQL instances reach them, on the URL's port, and nothing
+   * else outside the cluster.
    */
-  readonly cidr: string;
+  readonly cidr: string | string[];
   /**
    * How long CloudNativePG keeps base backups and WAL in the bucket (`<n>d`, `<n>w` or `<n>m`):
    * the point-in-time recovery window (Levels 2 and 3).
@@ -91,7 +92,9 @@ export interface ResolvedObjectStore {
   readonly accessKeyIdKey: string;
   readonly secretAccessKeyKey: string;
   readonly ca?: ResolvedObjectStoreCa | undefined;
+  /** The first of `cidrs`. */
   readonly cidr: string;
+  readonly cidrs: string[];
   readonly retentionPolicy?: string | undefined;
   readonly baseBackupSchedule?: string | undefined;
 }
@@ -209,16 +212,29 @@ export function resolveObjectStore(
       );
     }
   }
-  const cidr = requireCidr(scope, type, `${prop}.cidr`, o.cidr);
-  if (parseCidr(cidr)?.prefix === 0) {
+  if (Array.isArray(o.cidr) && o.cidr.length === 0) {
     invalidProp(
       scope,
       type,
       `${prop}.cidr`,
-      cidr,
-      `a /0 range would let the backup pods and PostgreSQL reach any address on port ${port}: give the object store's address (/32) or its provider's range`,
+      o.cidr,
+      "expected at least one address range, e.g. ['52.218.0.0/17']",
     );
   }
+  const cidrs = (Array.isArray(o.cidr) ? o.cidr : [o.cidr]).map((c, i) => {
+    const name = Array.isArray(o.cidr) ? `${prop}.cidr[${i}]` : `${prop}.cidr`;
+    const cidr = requireCidr(scope, type, name, c);
+    if (parseCidr(cidr)?.prefix === 0) {
+      invalidProp(
+        scope,
+        type,
+        name,
+        cidr,
+        `a /0 range would let the backup pods and PostgreSQL reach any address on port ${port}: give the object store's address (/32) or its provider's range`,
+      );
+    }
+    return cidr;
+  });
   if (o.retentionPolicy !== undefined && !RETENTION.test(o.retentionPolicy)) {
     invalidProp(
       scope,
@@ -248,7 +264,8 @@ export function resolveObjectStore(
     accessKeyIdKey,
     secretAccessKeyKey,
     ca,
-    cidr,
+    cidr: cidrs[0],
+    cidrs,
     retentionPolicy: o.retentionPolicy,
     baseBackupSchedule: o.baseBackupSchedule,
   };

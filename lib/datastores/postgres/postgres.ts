@@ -15,7 +15,7 @@ import {
   requirePinnedImage,
   requirePositiveQuantity,
 } from '../../core/validation';
-import { externalDatastore, rejectWithExternal } from '../datastore-support';
+import { externalDatastore, rejectWithExternal, resolveZoneSpread } from '../datastore-support';
 import type { DatastoreEndpoint } from '../endpoints';
 import { createCnpgCluster } from './cloudnative-pg';
 import {
@@ -109,6 +109,16 @@ export interface MerlaiPostgresProps extends PostgresOptions {
    * @default 'merlai'
    */
   readonly instance?: string | undefined;
+  /**
+   * Spread the CloudNativePG instances over zones (`topology.kubernetes.io/zone`).
+   * @default - the level table: required at Level 3, off at Level 2
+   */
+  readonly zoneSpread?: boolean | undefined;
+  /**
+   * PriorityClass of the instance pods (an existing class).
+   * @default - none
+   */
+  readonly priorityClassName?: string | undefined;
 }
 
 /**
@@ -141,6 +151,8 @@ export class MerlaiPostgres extends Construct {
         'resources',
         'image',
         'objectStore',
+        'zoneSpread',
+        'priorityClassName',
       ]);
       const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
         serviceName: POSTGRES_NAME,
@@ -158,6 +170,7 @@ export class MerlaiPostgres extends Construct {
 
     const d = profile.datastores;
     const singleInstance = d.postgresInstances === 1;
+    const zoneSpread = resolveZoneSpread(this, TYPE, profile, props.zoneSpread, singleInstance);
     const instances = props.instances ?? d.postgresInstances;
     if (singleInstance && instances !== 1) {
       invalidProp(
@@ -232,6 +245,7 @@ export class MerlaiPostgres extends Construct {
       this.endpoint = { port: POSTGRES_PORT, podLabels: labels };
       createStandalonePostgres(this, this.connection.secretName, labels, {
         image,
+        priorityClassName: props.priorityClassName,
         storageSize,
         storageClassName: props.storageClassName,
         resources,
@@ -254,7 +268,7 @@ export class MerlaiPostgres extends Construct {
       metricsPort: CNPG_METRICS_PORT,
       needsApiServer: true,
       objectStore: props.objectStore
-        ? { cidr: props.objectStore.cidr, port: props.objectStore.port }
+        ? { cidr: props.objectStore.cidr, cidrs: props.objectStore.cidrs, port: props.objectStore.port }
         : undefined,
     };
     this.podMonitor = createCnpgCluster(this, profile, instance, {
@@ -265,6 +279,8 @@ export class MerlaiPostgres extends Construct {
       storageClassName: props.storageClassName,
       resources,
       objectStore: props.objectStore,
+      zoneSpread,
+      priorityClassName: props.priorityClassName,
     });
   }
 }

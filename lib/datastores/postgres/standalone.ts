@@ -22,6 +22,7 @@ export function createStandalonePostgres(
   labels: Record<string, string>,
   o: {
     image: string;
+    priorityClassName?: string | undefined;
     storageSize: string;
     storageClassName?: string;
     resources: LevelProfile['resources'];
@@ -79,6 +80,7 @@ export function createStandalonePostgres(
         spec: {
           serviceAccountName: POSTGRES_NAME,
           automountServiceAccountToken: false,
+          priorityClassName: o.priorityClassName,
           securityContext: restrictedPodSecurityContext(POSTGRES_IMAGE_UID),
           terminationGracePeriodSeconds: 60,
           containers: [

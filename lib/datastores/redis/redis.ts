@@ -22,11 +22,14 @@ import {
   developmentSecret,
   externalDatastore,
   rejectWithExternal,
+  resolveZoneSpread,
 } from '../datastore-support';
 import type { DatastoreEndpoint } from '../endpoints';
 import { redisCacheConfig } from './config';
 import {
   OPSTREE_REDIS_IMAGE,
+  OPSTREE_SENTINEL_IMAGE,
+  REDIS_EXPORTER_IMAGE,
   REDIS_EXPORTER_PORT,
   REDIS_IMAGE,
   REDIS_MAXMEMORY_SHARE,
@@ -88,6 +91,16 @@ export interface RedisOptions {
    */
   readonly image?: string | undefined;
   /**
+   * Sentinel image (replication mode), pinned; Level 3 requires a digest.
+   * @default OPSTREE_SENTINEL_IMAGE
+   */
+  readonly sentinelImage?: string | undefined;
+  /**
+   * Image of the metrics exporter beside each Redis data pod (replication mode), pinned.
+   * @default REDIS_EXPORTER_IMAGE
+   */
+  readonly exporterImage?: string | undefined;
+  /**
    * Existing Secret holding the Redis password (for the servers) and the clients' URL, which embeds
    * it: `redis://:PASSWORD@merlai-redis-master:6379/0` in replication mode (`merlai-redis` standalone).
    * @default - Level 1: a generated development Secret `merlai-redis-dev-credentials`; Levels 2 and 3: 'merlai-redis-auth', which the platform creates
@@ -117,6 +130,16 @@ export interface MerlaiRedisProps extends RedisOptions {
    * @default 'merlai'
    */
   readonly instance?: string | undefined;
+  /**
+   * Spread the Redis data pods and the Sentinels over zones (`topology.kubernetes.io/zone`).
+   * @default - the level table: required at Level 3, off at Level 2
+   */
+  readonly zoneSpread?: boolean | undefined;
+  /**
+   * PriorityClass of the data pods and Sentinels in replication mode (an existing class).
+   * @default - none
+   */
+  readonly priorityClassName?: string | undefined;
 }
 
 /**
@@ -149,9 +172,13 @@ export class MerlaiRedis extends Construct {
         'sentinels',
         'resources',
         'image',
+        'sentinelImage',
+        'exporterImage',
         'secretName',
         'passwordKey',
         'urlKey',
+        'zoneSpread',
+        'priorityClassName',
       ]);
       const { endpoint, secretKey } = externalDatastore(this, TYPE, props.external, {
         serviceName: REDIS_NAME,
@@ -185,6 +212,7 @@ export class MerlaiRedis extends Construct {
     }
     this.mode = mode;
     const replicated = mode === RedisMode.REPLICATION;
+    const zoneSpread = resolveZoneSpread(this, TYPE, profile, props.zoneSpread, !replicated);
     // The level table's count is the floor; a replicated Redis is at least a primary and a replica.
     const floor = replicated ? Math.max(2, d.redisMode === RedisMode.REPLICATION ? d.redisInstances : 0) : 1;
     const instances = props.instances ?? floor;
@@ -227,6 +255,31 @@ export class MerlaiRedis extends Construct {
       'image',
       props.image ?? (replicated ? OPSTREE_REDIS_IMAGE : REDIS_IMAGE),
     );
+    if (!replicated) {
+      for (const prop of ['sentinelImage', 'exporterImage'] as const) {
+        if (props[prop] !== undefined) {
+          invalidProp(
+            this,
+            TYPE,
+            prop,
+            props[prop],
+            'a standalone Redis runs no Sentinel and no exporter: remove it',
+          );
+        }
+      }
+    }
+    const sentinelImage = requirePinnedImage(
+      this,
+      TYPE,
+      'sentinelImage',
+      props.sentinelImage ?? OPSTREE_SENTINEL_IMAGE,
+    );
+    const exporterImage = requirePinnedImage(
+      this,
+      TYPE,
+      'exporterImage',
+      props.exporterImage ?? REDIS_EXPORTER_IMAGE,
+    );
     const operatorNamespace = requireDnsLabel(
       this,
       TYPE,
@@ -256,7 +309,14 @@ export class MerlaiRedis extends Construct {
 
     if (!replicated) {
       this.endpoint = { port: REDIS_PORT, podLabels: labels };
-      createStandaloneRedis(this, labels, { image, resources, config, passwordSecret, passwordKey });
+      createStandaloneRedis(this, labels, {
+        image,
+        resources,
+        config,
+        passwordSecret,
+        passwordKey,
+        priorityClassName: props.priorityClassName,
+      });
       return;
     }
     // The redis-operator copies the custom resource's labels onto every pod it creates, data and
@@ -280,12 +340,16 @@ export class MerlaiRedis extends Construct {
     };
     this.podMonitor = createRedisReplication(this, profile, crLabels, {
       image,
+      sentinelImage,
+      exporterImage,
       instances,
       sentinels,
       resources,
       config,
       passwordSecret,
       passwordKey,
+      zoneSpread,
+      priorityClassName: props.priorityClassName,
     });
   }
 }

@@ -5,7 +5,8 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../core/containers';
 import type { LevelProfile, ResourceProfile } from '../../core/levels';
-import { OPSTREE_SENTINEL_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_EXPORTER_PORT, REDIS_NAME } from './constants';
+import { zoneSpreadConstraint } from '../datastore-support';
+import { REDIS_EXPORTER_PORT, REDIS_NAME } from './constants';
 
 /** The user of the opstree images. */
 const OPSTREE_UID = 1000;
@@ -32,12 +33,16 @@ export function createRedisReplication(
   labels: Record<string, string>,
   o: {
     image: string;
+    sentinelImage: string;
+    exporterImage: string;
     instances: number;
     sentinels: number;
     resources: ResourceProfile;
     config: { name: string; cache: string };
     passwordSecret: string;
     passwordKey: string;
+    zoneSpread: boolean;
+    priorityClassName?: string | undefined;
   },
 ): ApiObject {
   new k8s.KubeConfigMap(scope, 'config', {
@@ -63,11 +68,16 @@ export function createRedisReplication(
           },
         };
   };
+  // Three data pods and three Sentinels in three zones: a lost zone leaves two Sentinels, a
+  // majority of three (Sentinel's quorum), and a replica to promote.
+  const zoneSpread = (matchLabels: Record<string, string>) =>
+    o.zoneSpread ? [zoneSpreadConstraint(matchLabels)] : undefined;
   const secret = { name: o.passwordSecret, key: o.passwordKey };
   new rr.RedisReplication(scope, 'replication', {
     metadata: { name: REDIS_NAME, labels },
     spec: {
       clusterSize: o.instances,
+      priorityClassName: o.priorityClassName,
       kubernetesConfig: {
         image: o.image,
         imagePullPolicy: 'IfNotPresent',
@@ -82,10 +92,11 @@ export function createRedisReplication(
       podSecurityContext,
       securityContext,
       affinity: antiAffinity({ ...labels, redis_setup_type: 'replication' }),
+      topologySpreadConstraints: zoneSpread({ ...labels, redis_setup_type: 'replication' }),
       pdb: { enabled: true, minAvailable: 1 },
       redisExporter: {
         enabled: true,
-        image: REDIS_EXPORTER_IMAGE,
+        image: o.exporterImage,
         imagePullPolicy: 'IfNotPresent',
         port: REDIS_EXPORTER_PORT,
         resources: crdResources(
@@ -97,7 +108,8 @@ export function createRedisReplication(
       },
       sentinel: {
         size: o.sentinels,
-        image: OPSTREE_SENTINEL_IMAGE,
+        priorityClassName: o.priorityClassName,
+        image: o.sentinelImage,
         imagePullPolicy: 'IfNotPresent',
         resources: crdResources(
           SENTINEL_RESOURCES,
@@ -108,6 +120,7 @@ export function createRedisReplication(
         podSecurityContext,
         securityContext,
         affinity: antiAffinity({ ...labels, redis_setup_type: 'sentinel' }),
+        topologySpreadConstraints: zoneSpread({ ...labels, redis_setup_type: 'sentinel' }),
       },
     },
   });

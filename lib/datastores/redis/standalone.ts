@@ -18,6 +18,7 @@ export function createStandaloneRedis(
   labels: Record<string, string>,
   o: {
     image: string;
+    priorityClassName?: string | undefined;
     resources: ResourceProfile;
     config: { name: string; cache: string };
     passwordSecret: string;
@@ -66,6 +67,7 @@ export function createStandaloneRedis(
         spec: {
           serviceAccountName: REDIS_NAME,
           automountServiceAccountToken: false,
+          priorityClassName: o.priorityClassName,
           securityContext: restrictedPodSecurityContext(REDIS_IMAGE_UID),
           containers: [
             {
