@@ -22,6 +22,7 @@ export {
 export type { ProbeOverrides } from './api/probes';
 export type { MerlaiApiOptions, MerlaiApiProps } from './api/props';
 export type { ApiResourceOverrides } from './api/resources';
+export type { ApiRouteOptions, GatewayReference } from './api/route';
 export { PreStopPause, PreStopPauseType } from './api/shutdown';
 export type { ApiVolumeMount, ApiVolumeSource } from './api/storage';
 export {

@@ -5,6 +5,7 @@
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import type { HttpRoute } from '../../imports/httproute-gateway.networking.k8s.io';
 import { invalidProp } from '../core/errors';
 import { isPinned, parseImage } from '../core/image';
 import { selectorLabels } from '../core/labels';
@@ -41,6 +42,7 @@ import { apiProbes, resolveModelLoadSeconds, resolveProbe } from './probes';
 import type { MerlaiApiProps } from './props';
 import { apiResourceRequirements, resolveApiResources } from './resources';
 import type * as rolloutModule from './rollout';
+import { createRoute, requireProductionRoute } from './route';
 import { resolveShutdown } from './shutdown';
 import { type ApiVolumeMount, apiStorageVolumes } from './storage';
 import { DeploymentStrategy, resolveRollingUpdate } from './strategy';
@@ -86,6 +88,8 @@ export class MerlaiApi extends Construct {
   public readonly analysisTemplate?: ApiObject;
   /** The Ingress, when the `ingress` prop asks for one. */
   public readonly ingress?: k8s.KubeIngress;
+  /** The Gateway API HTTPRoute, when the `route` prop asks for one. */
+  public readonly route?: HttpRoute;
   /** The workload that owns the pods and that the autoscaler scales: the Deployment or the Rollout. */
   public readonly workloadRef: k8s.CrossVersionObjectReferenceV2;
   public readonly serviceAccountName: string;
@@ -128,8 +132,20 @@ export class MerlaiApi extends Construct {
     requireAnnotationMap(this, API_TYPE, 'serviceAnnotations', props.serviceAnnotations);
     requireAnnotationMap(this, API_TYPE, 'serviceAccountAnnotations', props.serviceAccountAnnotations);
     // Production serves HTTPS only, whoever builds the API (a level chart or a team's own chart).
+    if (props.ingress !== undefined && props.route !== undefined) {
+      invalidProp(
+        this,
+        API_TYPE,
+        'route',
+        props.route,
+        "expected either 'ingress' or 'route', not both: choose the Ingress or the Gateway API HTTPRoute as the API's entry",
+      );
+    }
     if (props.level === AvailabilityLevel.PRODUCTION && props.ingress !== undefined) {
       requireProductionEntry(this, API_TYPE, 'ingress', props.ingress);
+    }
+    if (props.level === AvailabilityLevel.PRODUCTION && props.route !== undefined) {
+      requireProductionRoute(this, API_TYPE, 'route', props.route);
     }
 
     this.autoscaling = resolveAutoscaling(this, props.autoscaling, profile.autoscaling);
@@ -276,6 +292,7 @@ export class MerlaiApi extends Construct {
     if (this.autoscaling) createAutoscaler(this, { ...own, target: this.workloadRef }, this.autoscaling);
     if (profile.pdbMinAvailable !== undefined) createDisruptionBudget(this, own, profile.pdbMinAvailable);
     if (props.ingress) this.ingress = createIngress(this, own, props.ingress);
+    if (props.route) this.route = createRoute(this, own, props.route);
   }
 
   /** Adds an environment variable to the API container. */

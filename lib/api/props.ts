@@ -8,6 +8,7 @@ import type { ApiIngressOptions, ApiServiceType } from './ingress';
 import type { ApiModelOptions } from './model';
 import type { ProbeOverrides } from './probes';
 import type { ApiResourceOverrides } from './resources';
+import type { ApiRouteOptions } from './route';
 import type { PreStopPause } from './shutdown';
 import type { DeploymentStrategy } from './strategy';
 
@@ -60,6 +61,14 @@ export interface MerlaiApiOptions {
    * @default - no Ingress
    */
   readonly ingress?: ApiIngressOptions | undefined;
+  /**
+   * A Gateway API HTTPRoute in front of the API instead of an Ingress (exclusive with `ingress`),
+   * attached to a Gateway that exists elsewhere; TLS terminates at the Gateway. At Level 3 it needs
+   * `hostnames`. The SLO rules measure at ingress-nginx, so a level with monitoring cannot take a
+   * route yet.
+   * @default - no HTTPRoute
+   */
+  readonly route?: ApiRouteOptions | undefined;
   /**
    * StorageClass of the `/app/data` and `/app/models` claims (Levels 2 and 3). Required where the
    * claims are ReadWriteMany (Level 3): a class that provides it, e.g. `efs-sc` (EKS),

@@ -7,6 +7,7 @@ import { MerlaiAdmissionPolicies } from '../admission/policies';
 import { MerlaiApi } from '../api/api';
 import { requireProductionEntry } from '../api/ingress';
 import type { MerlaiApiOptions } from '../api/props';
+import { requireProductionRoute } from '../api/route';
 import { invalidProp } from '../core/errors';
 import { chartLabels } from '../core/labels';
 import { AvailabilityLevel, type LevelProfile, levelProfile } from '../core/levels';
@@ -173,8 +174,11 @@ export class MerlaiLevelChart extends Chart {
       }
     }
     // Production gets no placeholder host and no plain HTTP.
-    if (level === AvailabilityLevel.PRODUCTION)
-      requireProductionEntry(this, new.target.name, 'api.ingress', props.api?.ingress);
+    if (level === AvailabilityLevel.PRODUCTION) {
+      if (props.api?.route !== undefined && props.api.ingress === undefined)
+        requireProductionRoute(this, new.target.name, 'api.route', props.api.route);
+      else requireProductionEntry(this, new.target.name, 'api.ingress', props.api?.ingress);
+    }
     this.profile = profile;
     this.namespaceName = namespace;
 
@@ -286,7 +290,11 @@ export class Level2StagingChart extends MerlaiLevelChart {
   constructor(scope: Construct, id: string, props: MerlaiLevelChartProps = {}) {
     super(scope, id, AvailabilityLevel.STAGING, {
       ...props,
-      api: { ingress: { host: 'merlai-staging.example.com' }, ...props.api },
+      // The placeholder Ingress only when the API has no HTTPRoute instead.
+      api:
+        props.api?.route === undefined
+          ? { ingress: { host: 'merlai-staging.example.com' }, ...props.api }
+          : props.api,
     });
   }
 }

@@ -178,6 +178,15 @@ export class MerlaiObservability extends Construct {
       );
     }
     const ingress = api.ingress;
+    if (!ingress && api.route) {
+      invalidProp(
+        this,
+        TYPE,
+        'api.route',
+        `HTTPRoute ${api.route.name}`,
+        "the SLO rules read ingress-nginx's metrics (nginx_ingress_controller_requests), which a Gateway does not export, so no alert could fire: give the API an ingress-nginx Ingress (`ingress: { host }`) at a level with monitoring, or set up this level's monitoring without the route",
+      );
+    }
     if (!ingress) {
       invalidProp(
         this,

@@ -57,6 +57,18 @@ export interface MerlaiSecurityOptions {
    */
   readonly ingressNamespace?: string | undefined;
   /**
+   * When the API has an HTTPRoute: namespace of the Gateway's pods (the data plane), the only
+   * source of traffic to the API instead of the ingress controller.
+   * @default - the namespace of the Gateway the route attaches to (`route.gateway.namespace`),
+   * where Traefik, Istio and most implementations run the Gateway's pods
+   */
+  readonly gatewayNamespace?: string | undefined;
+  /**
+   * When the API has an HTTPRoute: labels of the Gateway's pods in `gatewayNamespace`.
+   * @default - any pod of `gatewayNamespace`
+   */
+  readonly gatewayPodLabels?: { readonly [key: string]: string } | undefined;
+  /**
    * Namespace of Prometheus. When set, it may scrape the datastores' metrics ports.
    * @default - no scraping is allowed
    */
@@ -241,7 +253,7 @@ export class MerlaiSecurity extends Construct {
       podSelector: { matchLabels: { ...this.api.selectorLabels } },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [
-        { from: [namespacePeer(ingressNamespace)], ports: [policyPort(API_CONTAINER_PORT)] },
+        { from: [this.entryPeer(ingressNamespace, props)], ports: [policyPort(API_CONTAINER_PORT)] },
         ...this.loadBalancerIngress(props.loadBalancerSourceCidrs),
         ...this.scrapeIngress(props.scrapeApi ?? false),
       ],
@@ -533,6 +545,21 @@ export class MerlaiSecurity extends Construct {
 
   private requireCidr(prop: string, cidr: string): string {
     return requireCidr(this, TYPE, prop, cidr);
+  }
+
+  /** Who may reach the API: the ingress controller's namespace, or with an HTTPRoute the Gateway's pods. */
+  private entryPeer(ingressNamespace: string, props: MerlaiSecurityProps): k8s.NetworkPolicyPeer {
+    const route = this.api.route?.toJson().spec?.parentRefs?.[0];
+    if (route === undefined) return namespacePeer(ingressNamespace);
+    const gatewayNamespace = requireDnsLabel(
+      this,
+      TYPE,
+      'gatewayNamespace',
+      props.gatewayNamespace ?? route.namespace,
+    );
+    if (props.gatewayPodLabels === undefined) return namespacePeer(gatewayNamespace);
+    const labels = this.requireLabels('gatewayPodLabels', props.gatewayPodLabels);
+    return podPeer(this.namespace, gatewayNamespace, labels);
   }
 
   private requireLabels(

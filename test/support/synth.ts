@@ -38,7 +38,9 @@ export const LEVEL3_INGRESS = { host: 'merlai.example.com', tlsSecretName: 'merl
  * own, so tests of other features build a valid production chart.
  */
 export function withLevel3Ingress(props: MerlaiLevelChartProps = {}): MerlaiLevelChartProps {
-  return props.api?.ingress ? props : { ...props, api: { ...props.api, ingress: LEVEL3_INGRESS } };
+  return props.api?.ingress || props.api?.route
+    ? props
+    : { ...props, api: { ...props.api, ingress: LEVEL3_INGRESS } };
 }
 
 /**
