@@ -168,6 +168,7 @@ export {
   type SliScope,
   slowRatio,
 } from './observability/sli';
+export { type IngressNginxSliOptions, SliSource, type TraefikSliOptions } from './observability/sli-source';
 export {
   BURN_RATE_ALERTS,
   type BurnRateAlert,

@@ -104,9 +104,9 @@ describe('level charts with an HTTPRoute', () => {
     );
   });
 
-  test("level 2 with a route gets no placeholder Ingress, and the SLO rules refuse it (they read ingress-nginx's metrics)", () => {
+  test('level 2 with a route gets no placeholder Ingress, and needs an SLI source other than ingress-nginx', () => {
     expect(() => synthLevel(STAGING, { api: { route: ROUTE } })).toThrow(
-      /'api\.route' is 'HTTPRoute merlai-api'; the SLO rules read ingress-nginx's metrics/,
+      /MerlaiObservability: 'sliSource' is undefined; the API's entry is an HTTPRoute, .*SliSource\.traefik\(\)/,
     );
   });
 

@@ -64,8 +64,8 @@ export interface MerlaiApiOptions {
   /**
    * A Gateway API HTTPRoute in front of the API instead of an Ingress (exclusive with `ingress`),
    * attached to a Gateway that exists elsewhere; TLS terminates at the Gateway. At Level 3 it needs
-   * `hostnames`. The SLO rules measure at ingress-nginx, so a level with monitoring cannot take a
-   * route yet.
+   * `hostnames`. At a level with monitoring, choose the SLIs' source (`observability.sliSource`,
+   * e.g. `SliSource.traefik()`): ingress-nginx measures Ingresses only.
    * @default - no HTTPRoute
    */
   readonly route?: ApiRouteOptions | undefined;

@@ -1,9 +1,6 @@
 // The Gateway API entry, an alternative to the Ingress: HTTPRoute `<api>` attached to a Gateway.
 import type { Construct } from 'constructs';
-import {
-  HttpRoute,
-  HttpRouteSpecRulesMatchesPathType,
-} from '../../imports/httproute-gateway.networking.k8s.io';
+import type * as httpRoute from '../../imports/httproute-gateway.networking.k8s.io';
 import { invalidProp } from '../core/errors';
 import { requireDnsLabel, requireDnsSubdomain, requireIngressHost } from '../core/validation';
 import { API_TYPE } from './constants';
@@ -34,6 +31,11 @@ export interface ApiRouteOptions {
    * @default - every host name the Gateway's listener accepts
    */
   readonly hostnames?: string[] | undefined;
+}
+
+/** The HTTPRoute bindings: heavy to load, so only an API with a route requires them. */
+function httpRouteBindings(): typeof httpRoute {
+  return require('../../imports/httproute-gateway.networking.k8s.io');
 }
 
 /** Production's route: an explicit host name and a Gateway (TLS terminates at the Gateway). */
@@ -68,7 +70,8 @@ export function createRoute(
   scope: Construct,
   p: { readonly name: string; readonly labels: Readonly<Record<string, string>> },
   o: ApiRouteOptions,
-): HttpRoute {
+): httpRoute.HttpRoute {
+  const { HttpRoute, HttpRouteSpecRulesMatchesPathType } = httpRouteBindings();
   if (typeof o.gateway !== 'object' || o.gateway === null) {
     invalidProp(scope, API_TYPE, 'route.gateway', o.gateway, 'expected { name, namespace, sectionName? }');
   }

@@ -3,7 +3,7 @@
 
 import type { ObservabilityDefinitions } from '../observability/observability';
 import { percent, promNumber, promSelector } from '../observability/promql';
-import { requestRate, sliMatchers } from '../observability/sli';
+import { durationMetric, requestRate, requestsMetric, sliMatchers } from '../observability/sli';
 import { BURN_RATE_ALERTS, SLI_WINDOWS, type Slo } from '../observability/slo';
 import type { DashboardQuery, DashboardRow, RowPanel } from './types';
 
@@ -102,28 +102,29 @@ function sloPanels(slo: Slo, defs: ObservabilityDefinitions): RowPanel[] {
 
 export function trafficRow(defs: ObservabilityDefinitions): DashboardRow {
   const sel = `{${sliMatchers(defs.sliScope)}}`;
-  const metric = 'nginx_ingress_controller_request_duration_seconds_bucket';
+  const metric = `${durationMetric(defs.sliScope)}_bucket`;
+  const source = defs.sliScope.source?.name ?? 'ingress-nginx';
+  const status = defs.sliScope.source?.statusLabel ?? 'status';
   const threshold = defs.latencyThresholdSeconds;
   return {
     title: 'Traffic at the ingress',
     panels: [
       {
         title: 'Request rate',
-        description:
-          'Requests per second through the Ingress, as ingress-nginx counts them: all, and by status class.',
+        description: `Requests per second through the ${source === 'ingress-nginx' ? 'Ingress' : 'entry'}, as ${source} counts them: all, and by status class.`,
         type: 'timeseries',
         unit: 'reqps',
         queries: [
           { expr: requestRate(defs.sliScope, '5m'), legend: 'all' },
           {
-            expr: `sum by (status_class) (label_replace(rate(nginx_ingress_controller_requests${sel}[5m]), "status_class", "\${1}xx", "status", "([0-9]).."))`,
+            expr: `sum by (status_class) (label_replace(rate(${requestsMetric(defs.sliScope)}${sel}[5m]), "status_class", "\${1}xx", "${status}", "([0-9]).."))`,
             legend: '{{status_class}}',
           },
         ],
       },
       {
         title: 'Latency p50 / p95 / p99',
-        description: `Request duration percentiles from ingress-nginx's histogram (interpolated within its buckets); the line is the latency SLO's threshold, ${threshold} s.`,
+        description: `Request duration percentiles from ${source}'s histogram (interpolated within its buckets); the line is the latency SLO's threshold, ${threshold} s.`,
         type: 'timeseries',
         unit: 's',
         queries: [0.5, 0.95, 0.99].map((q) => ({

@@ -20,6 +20,7 @@ import {
   NGINX_DURATION_BUCKETS,
   type SliScope,
 } from './sli';
+import type { SliSource } from './sli-source';
 import { apiSlos, type Slo } from './slo';
 import { sloRuleGroups } from './slo-rules';
 import { workloadRules } from './workload-rules';
@@ -102,6 +103,15 @@ export interface MerlaiObservabilityOptions {
    */
   readonly ingressNginxClasses?: string[] | undefined;
   /**
+   * The proxy whose metrics are the SLIs of the rules, alerts and dashboard:
+   * `SliSource.ingressNginx()` (an Ingress of an ingress-nginx class) or `SliSource.traefik()`
+   * (an Ingress of Traefik's class, or an HTTPRoute on a Traefik Gateway). Required when the API's
+   * entry is an HTTPRoute: ingress-nginx measures Ingresses only. The canary analysis stays on
+   * ingress-nginx, which also splits its traffic.
+   * @default SliSource.ingressNginx({ namespaceLabel: ingressNamespaceLabel, classes: ingressNginxClasses })
+   */
+  readonly sliSource?: SliSource | undefined;
+  /**
    * Where the runbooks are: every alert's `runbook_url` annotation is this URL plus `#` and the
    * anchor of the alert's section (`docs/runbooks.md` has one per alert). Point it at your copy.
    * @default DEFAULT_RUNBOOK_BASE_URL - this repository's docs/runbooks.md
@@ -178,46 +188,76 @@ export class MerlaiObservability extends Construct {
       );
     }
     const ingress = api.ingress;
-    if (!ingress && api.route) {
+    const source = props.sliSource;
+    const nginx = source === undefined || source.name === 'ingress-nginx';
+    if (!nginx && (props.ingressNamespaceLabel !== undefined || props.ingressNginxClasses !== undefined)) {
       invalidProp(
         this,
         TYPE,
-        'api.route',
-        `HTTPRoute ${api.route.name}`,
-        "the SLO rules read ingress-nginx's metrics (nginx_ingress_controller_requests), which a Gateway does not export, so no alert could fire: give the API an ingress-nginx Ingress (`ingress: { host }`) at a level with monitoring, or set up this level's monitoring without the route",
+        props.ingressNamespaceLabel !== undefined ? 'ingressNamespaceLabel' : 'ingressNginxClasses',
+        props.ingressNamespaceLabel ?? props.ingressNginxClasses,
+        `applies to ingress-nginx only, and 'sliSource' is ${source?.name}: remove it`,
       );
     }
-    if (!ingress) {
+    if (nginx && !ingress && api.route) {
+      invalidProp(
+        this,
+        TYPE,
+        'sliSource',
+        source?.name,
+        "the API's entry is an HTTPRoute, and ingress-nginx's metrics (nginx_ingress_controller_requests) measure Ingresses only, so no alert could fire: choose the Gateway's metrics, e.g. sliSource: SliSource.traefik()",
+      );
+    }
+    if (!ingress && !api.route) {
       invalidProp(
         this,
         TYPE,
         'api.ingress',
         undefined,
-        'the SLOs are measured at the ingress-nginx controller: give the API an Ingress (`ingress: { host }`)',
+        nginx
+          ? 'the SLOs are measured at the ingress-nginx controller: give the API an Ingress (`ingress: { host }`)'
+          : `the SLOs are measured at ${source?.name}: give the API an Ingress (\`ingress: { host }\`) or an HTTPRoute (\`route: { gateway, hostnames }\`)`,
       );
     }
-    const nginxClasses = props.ingressNginxClasses ?? DEFAULT_INGRESS_NGINX_CLASSES;
-    const ingressClass: string | undefined = ingress.toJson().spec?.ingressClassName;
-    if (ingressClass === undefined || !nginxClasses.includes(ingressClass)) {
+    const nginxClasses = source?.ingressClasses ?? props.ingressNginxClasses ?? DEFAULT_INGRESS_NGINX_CLASSES;
+    const ingressClass: string | undefined = ingress?.toJson().spec?.ingressClassName;
+    if (nginx && (ingressClass === undefined || !nginxClasses.includes(ingressClass))) {
       invalidProp(
         this,
         TYPE,
         'api.ingress.className',
         ingressClass,
-        `the SLO rules read ingress-nginx's metrics (nginx_ingress_controller_requests and _request_duration_seconds), and the controller of this class exports none of them, so no alert could fire. Use an ingress-nginx class (${nginxClasses.map((c) => `'${c}'`).join(', ')}), or, if this class is served by ingress-nginx, add it to 'ingressNginxClasses'`,
+        `the SLO rules read ingress-nginx's metrics (nginx_ingress_controller_requests and _request_duration_seconds), and the controller of this class exports none of them, so no alert could fire. Use an ingress-nginx class (${nginxClasses.map((c) => `'${c}'`).join(', ')}), or, if this class is served by ingress-nginx, add it to 'ingressNginxClasses', or choose another 'sliSource' (SliSource.traefik())`,
       );
     }
 
     const thresholdSeconds = (
       props.latencyThreshold ?? Duration.seconds(profile.latencyThresholdSeconds)
     ).toSeconds();
-    if (!NGINX_DURATION_BUCKETS.includes(thresholdSeconds)) {
+    const buckets = source?.durationBuckets ?? NGINX_DURATION_BUCKETS;
+    if (
+      !Array.isArray(buckets) ||
+      !buckets.every((b) => typeof b === 'number' && b > 0 && Number.isFinite(b))
+    ) {
+      invalidProp(
+        this,
+        TYPE,
+        'sliSource.durationBuckets',
+        buckets,
+        'expected positive numbers of seconds, e.g. [0.1, 0.3, 1.2, 5, 10]',
+      );
+    }
+    if (!buckets.includes(thresholdSeconds)) {
       invalidProp(
         this,
         TYPE,
         'latencyThreshold',
         `${thresholdSeconds}s`,
-        `expected a bound of ingress-nginx's request-duration histogram, in seconds: ${NGINX_DURATION_BUCKETS.join(', ')}`,
+        nginx
+          ? `expected a bound of ingress-nginx's request-duration histogram, in seconds: ${NGINX_DURATION_BUCKETS.join(', ')}`
+          : `expected a bound of Traefik's request-duration histogram, in seconds: ${buckets.join(', ')} (a ratio at another threshold would be interpolated). ` +
+              `Add ${thresholdSeconds} to Traefik's buckets (static configuration metrics.prometheus.buckets, e.g. --metrics.prometheus.buckets=${[...buckets, thresholdSeconds].sort((x, y) => x - y).join(',')}) ` +
+              `and pass the same list as SliSource.traefik({ durationBuckets: [...] }), or set 'latencyThreshold' to one of the bounds`,
       );
     }
     const availabilityTarget = profile.availabilityTarget;
@@ -231,7 +271,8 @@ export class MerlaiObservability extends Construct {
         'expected a fraction between 0 and 1, e.g. 0.99',
       );
     }
-    const namespaceLabel = props.ingressNamespaceLabel ?? DEFAULT_INGRESS_NAMESPACE_LABEL;
+    const namespaceLabel =
+      source?.namespaceLabel ?? props.ingressNamespaceLabel ?? DEFAULT_INGRESS_NAMESPACE_LABEL;
     if (!isPrometheusLabelName(namespaceLabel)) {
       invalidProp(
         this,
@@ -291,7 +332,13 @@ export class MerlaiObservability extends Construct {
         );
       }
     }
-    const sliScope: SliScope = { namespace, ingress: api.name, namespaceLabel };
+    // The default source stays out of the scope: the rules are then exactly those of ingress-nginx before sources existed.
+    const sliScope: SliScope = {
+      namespace,
+      ingress: api.name,
+      namespaceLabel,
+      ...(source && !nginx ? { source } : {}),
+    };
     const seriesLabels = { namespace, ingress: api.name };
     const slos = apiSlos({
       sliScope,

@@ -1,4 +1,5 @@
-// The service level indicators, measured at ingress-nginx, as PromQL. No objects.
+// The service level indicators, measured at ingress-nginx (or another SliSource), as PromQL. No objects.
+import type { SliSource } from './sli-source';
 //
 // Service level indicators of the Merlai API, measured at the ingress-nginx controller (Merlai
 // exposes no metrics of its own). The SLO rules and the canary analysis both read these, so an
@@ -35,6 +36,11 @@ export interface SliScope {
    * @default DEFAULT_INGRESS_NAMESPACE_LABEL ('exported_namespace')
    */
   readonly namespaceLabel?: string | undefined;
+  /**
+   * The proxy whose metrics are read (`namespaceLabel` and `canary` apply to ingress-nginx only).
+   * @default - ingress-nginx
+   */
+  readonly source?: SliSource | undefined;
 }
 
 /** Upper bounds of ingress-nginx's default request-duration histogram, in seconds. */
@@ -44,6 +50,8 @@ export const NGINX_DURATION_BUCKETS: readonly number[] = [
 
 /** Label matchers selecting the scope's series: `ns="…",ingress="…"[,canary="…"]`. */
 export function sliMatchers(scope: SliScope): string {
+  if (scope.source !== undefined && scope.source.name !== 'ingress-nginx')
+    return scope.source.matchers(scope.namespace, scope.ingress, scope.canary);
   const canary = scope.canary === undefined ? '' : `,canary="${scope.canary}"`;
   return `${scope.namespaceLabel ?? DEFAULT_INGRESS_NAMESPACE_LABEL}="${scope.namespace}",ingress="${scope.ingress}"${canary}`;
 }
@@ -63,14 +71,34 @@ export function leMatcher(bound: number): string {
   return Number.isInteger(bound) ? `le=~"${text}(\\\\.0)?"` : `le=~"${text}"`;
 }
 
+/** The request counter of the scope's source. */
+export function requestsMetric(scope: SliScope): string {
+  return scope.source?.requestsMetric ?? 'nginx_ingress_controller_requests';
+}
+
+/** The request-duration histogram of the scope's source (without `_bucket`). */
+export function durationMetric(scope: SliScope): string {
+  return scope.source?.durationMetric ?? 'nginx_ingress_controller_request_duration_seconds';
+}
+
+/** The bucket bounds of the scope's source's histogram. */
+export function durationBuckets(scope: SliScope): readonly number[] {
+  return scope.source?.durationBuckets ?? NGINX_DURATION_BUCKETS;
+}
+
+/** Matcher of a 5xx status on the scope's source (`status` at ingress-nginx, `code` at Traefik). */
+export function serverErrorMatcher(scope: SliScope): string {
+  return `${scope.source?.statusLabel ?? 'status'}=~"5.."`;
+}
+
 /** Requests per second over `window` (a PromQL duration such as `5m`). */
 export function requestRate(scope: SliScope, window: string): string {
-  return `sum(rate(nginx_ingress_controller_requests${selector(scope)}[${window}]))`;
+  return `sum(rate(${requestsMetric(scope)}${selector(scope)}[${window}]))`;
 }
 
 /** Fraction of requests answered with a 5xx status over `window`: the availability SLI's complement. */
 export function errorRatio(scope: SliScope, window: string): string {
-  const errors = `sum(rate(nginx_ingress_controller_requests${selector(scope, ',status=~"5.."')}[${window}]))`;
+  const errors = `sum(rate(${requestsMetric(scope)}${selector(scope, `,${serverErrorMatcher(scope)}`)}[${window}]))`;
   return `${errors} / ${requestRate(scope, window)}`;
 }
 
@@ -82,7 +110,7 @@ export function errorRatio(scope: SliScope, window: string): string {
  */
 export function errorRatioOrZero(scope: SliScope, window: string): string {
   const total = requestRate(scope, window);
-  const errors = `sum(rate(nginx_ingress_controller_requests${selector(scope, ',status=~"5.."')}[${window}]))`;
+  const errors = `sum(rate(${requestsMetric(scope)}${selector(scope, `,${serverErrorMatcher(scope)}`)}[${window}]))`;
   return `(${errors} or 0 * ${total}) / ${total}`;
 }
 
@@ -91,12 +119,13 @@ export function errorRatioOrZero(scope: SliScope, window: string): string {
  * The threshold must be a bucket bound of the histogram, or the ratio would be interpolated.
  */
 export function slowRatio(scope: SliScope, window: string, thresholdSeconds: number): string {
-  if (!NGINX_DURATION_BUCKETS.includes(thresholdSeconds)) {
+  const buckets = durationBuckets(scope);
+  if (!buckets.includes(thresholdSeconds)) {
     throw new Error(
-      `latency threshold ${thresholdSeconds}s is not a bucket of ingress-nginx's histogram; expected one of ${NGINX_DURATION_BUCKETS.join(', ')}`,
+      `latency threshold ${thresholdSeconds}s is not a bucket of ${scope.source?.name ?? 'ingress-nginx'}'s histogram; expected one of ${buckets.join(', ')}`,
     );
   }
-  const metric = 'nginx_ingress_controller_request_duration_seconds';
+  const metric = durationMetric(scope);
   const fast = `sum(rate(${metric}_bucket${selector(scope, `,${leMatcher(thresholdSeconds)}`)}[${window}]))`;
   const all = `sum(rate(${metric}_count${selector(scope)}[${window}]))`;
   return `1 - (${fast} / ${all})`;

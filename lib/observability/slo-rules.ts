@@ -3,7 +3,14 @@
 import { monthlyErrorBudgetMinutes } from '../core/levels';
 import { percent, promNumber, promSelector } from './promql';
 import { NO_DATA_FOR, type Rule, type RuleGroup } from './rules';
-import { DEFAULT_INGRESS_NAMESPACE_LABEL, leMatcher, type SliScope, sliMatchers } from './sli';
+import {
+  DEFAULT_INGRESS_NAMESPACE_LABEL,
+  durationMetric,
+  leMatcher,
+  requestsMetric,
+  type SliScope,
+  sliMatchers,
+} from './sli';
 import { BURN_RATE_ALERTS, type BurnRateAlert, SLI_WINDOWS, type Slo } from './slo';
 
 /** The recording group and the alert group of the SLOs. */
@@ -87,19 +94,26 @@ function burnRateRule(
  */
 function noDataRule(scope: SliScope, thresholdSeconds: number, namespace: string, label: string): Rule {
   const matchers = sliMatchers(scope);
-  const bucket = `nginx_ingress_controller_request_duration_seconds_bucket{${matchers},${leMatcher(thresholdSeconds)}}`;
+  const requests = requestsMetric(scope);
+  const bucket = `${durationMetric(scope)}_bucket{${matchers},${leMatcher(thresholdSeconds)}}`;
+  const source = scope.source?.name ?? 'ingress-nginx';
+  const nginx = source === 'ingress-nginx';
   return {
     alert: 'MerlaiApiSliNoData',
-    expr: `absent(nginx_ingress_controller_requests{${matchers}})\nor\nabsent(${bucket})`,
+    expr: `absent(${requests}{${matchers}})\nor\nabsent(${bucket})`,
     for: NO_DATA_FOR,
     labels: { severity: 'warning', namespace, ingress: scope.ingress },
     annotations: {
-      summary: 'No ingress-nginx series for the Merlai API: its SLO alerts cannot fire',
-      description:
-        `Prometheus has had no nginx_ingress_controller_requests series, or no request-duration bucket le=${thresholdSeconds}, ` +
-        `for Ingress ${namespace}/${scope.ingress} (label ${label}) for ${NO_DATA_FOR}. The ingress-nginx controller is not scraped, ` +
-        `its ServiceMonitor is not selected, the Ingress's namespace arrives under another label than ${label} ('ingressNamespaceLabel'), ` +
-        'or the Ingress has had no request since the controller started.',
+      summary: `No ${source} series for the Merlai API: its SLO alerts cannot fire`,
+      description: nginx
+        ? `Prometheus has had no nginx_ingress_controller_requests series, or no request-duration bucket le=${thresholdSeconds}, ` +
+          `for Ingress ${namespace}/${scope.ingress} (label ${label}) for ${NO_DATA_FOR}. The ingress-nginx controller is not scraped, ` +
+          `its ServiceMonitor is not selected, the Ingress's namespace arrives under another label than ${label} ('ingressNamespaceLabel'), ` +
+          'or the Ingress has had no request since the controller started.'
+        : `Prometheus has had no ${requests} series, or no request-duration bucket le=${thresholdSeconds}, ` +
+          `for the Traefik service of ${namespace}/${scope.ingress} (${matchers}) for ${NO_DATA_FOR}. Traefik is not scraped, ` +
+          `its monitor is not selected, its service labels are off (metrics.prometheus.addServicesLabels), its buckets lack ${thresholdSeconds}, ` +
+          'or the API has had no request since Traefik started.',
     },
   };
 }
