@@ -57,6 +57,7 @@ describe('SliSource.traefik() behind an HTTPRoute, level 3 (threshold 5 s, a def
     expect(text).toContain(
       `histogram_quantile(0.99, sum by (le) (rate(traefik_service_request_duration_seconds_bucket{${SERVICE}}[5m])))`,
     );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: label_replace's capture reference, not a template
     expect(text).toContain('"status_class", "${1}xx", "code", "([0-9]).."');
     expect(text).not.toContain('nginx_ingress_controller');
   });

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { AvailabilityLevel, LEVEL_PROFILES } from '../lib';
+import { AvailabilityLevel, LEVEL_PROFILES, SliSource } from '../lib';
 import {
   alertRule,
   alertRules,
@@ -114,6 +114,10 @@ class Model {
     this.steps = this.total.length - 1;
   }
 
+  traefikSeries(latencyThreshold: string): InputSeries[] {
+    return traefikInput(this, latencyThreshold);
+  }
+
   stepsOf(p: Phase): number {
     return (p.minutes * 60) / this.step;
   }
@@ -152,7 +156,8 @@ class Model {
   }
 
   /** promtool input series: requests by status, and the latency histogram's threshold bucket and count. */
-  inputSeries(latencyThreshold: string): InputSeries[] {
+  inputSeries(latencyThreshold: string, source: Source = 'ingress-nginx'): InputSeries[] {
+    if (source === 'traefik') return this.traefikSeries(latencyThreshold);
     // As Prometheus 3 stores them behind the ingress-nginx chart's ServiceMonitor (see
     // test/prometheus/alerts.real.ts, which shows it on a real scrape): the Ingress's namespace
     // in exported_namespace, the bucket bound normalized (5 -> 5.0).
@@ -183,6 +188,45 @@ class Model {
       },
     ];
   }
+}
+
+type Source = 'ingress-nginx' | 'traefik';
+
+/**
+ * Traefik v3's service series for the same traffic, as its documentation names them
+ * (`traefik_service_requests_total` by `code`, `traefik_service_request_duration_seconds`), the
+ * `service` label as its Gateway API provider names a Service backend (`<ns>-<svc>-<port>@kubernetesgateway`).
+ * A neighbour service failing every request must not count.
+ */
+function traefikInput(model: Model, latencyThreshold: string): InputSeries[] {
+  const base = { service: `${NAMESPACE}-${INGRESS}-80@kubernetesgateway`, method: 'GET', protocol: 'http' };
+  const other = { ...base, service: `${NAMESPACE}-other-80@kubernetesgateway` };
+  const le = Number.isInteger(Number(latencyThreshold)) ? `${latencyThreshold}.0` : latencyThreshold;
+  const perStep = REQUESTS_PER_SECOND * model.step;
+  const phases = (share: (p: Phase) => number) =>
+    model.phases.map((p) => ({ steps: model.stepsOf(p), perStep: perStep * share(p) }));
+  return [
+    {
+      series: series('traefik_service_requests_total', { ...base, code: '200' }),
+      values: counter(phases((p) => 1 - p.errors * model.budget)),
+    },
+    {
+      series: series('traefik_service_requests_total', { ...base, code: '503' }),
+      values: counter(phases((p) => p.errors * model.budget)),
+    },
+    {
+      series: series('traefik_service_requests_total', { ...other, code: '502' }),
+      values: counter(phases(() => 1)),
+    },
+    {
+      series: series('traefik_service_request_duration_seconds_bucket', { ...base, code: '200', le }),
+      values: counter(phases((p) => 1 - p.slow * model.budget)),
+    },
+    {
+      series: series('traefik_service_request_duration_seconds_count', { ...base, code: '200' }),
+      values: counter(phases(() => 1)),
+    },
+  ];
 }
 
 const first = (flags: boolean[]) => flags.indexOf(true);
@@ -295,10 +339,18 @@ function scenarios(budget: number, long: boolean): Scenario[] {
 }
 
 /** Everything one level's promtool runs need, built from its synthesized YAML. */
-function prepare(level: keyof typeof BUDGET) {
+function prepare(level: keyof typeof BUDGET, source: Source = 'ingress-nginx') {
   const profile = LEVEL_PROFILES[level];
   const budget = BUDGET[level];
-  const objects: KubeObject[] = synthLevel(level);
+  const objects: KubeObject[] =
+    source === 'traefik'
+      ? synthLevel(level, {
+          api: {
+            route: { gateway: { namespace: 'traefik', name: 'public' }, hostnames: ['merlai.example.com'] },
+          },
+          observability: { sliSource: SliSource.traefik() },
+        })
+      : synthLevel(level);
   const slo = ruleFile(objects, 'merlai-api-slo');
   const recording = slo.groups.flatMap((g) => g.rules).filter((r) => r.record);
   const seriesLabels = recording[0].labels ?? {};
@@ -310,7 +362,7 @@ function prepare(level: keyof typeof BUDGET) {
     name: s.title,
     step: models[i].step,
     ...alertTests(models[i], slo, s.alerts ?? ALERTS.map((a) => a.name), seriesLabels),
-    input: models[i].inputSeries(threshold),
+    input: models[i].inputSeries(threshold, source),
   }));
   /**
    * One promtool test file per step (the evaluation interval is per file). The recording group is
@@ -355,6 +407,8 @@ function dump(dir: string, name: string, files: Record<string, unknown>): void {
 const promtoolInstalled = haveTool('promtool', ['--version'], 'apt-get install prometheus');
 const LEVELS_WITH_MONITORING = [AvailabilityLevel.STAGING, AvailabilityLevel.PRODUCTION] as const;
 const prepared = new Map(LEVELS_WITH_MONITORING.map((l) => [l, prepare(l)]));
+/** Level 3 behind an HTTPRoute on Traefik, its SLIs from Traefik's service metrics (5 s: a default bucket). */
+const preparedTraefik = prepare(AvailabilityLevel.PRODUCTION, 'traefik');
 type Run = Promise<{ ok: boolean; output: string }>;
 const runs = new Map<string, Run | Run[]>();
 
@@ -373,6 +427,13 @@ beforeAll(() => {
       files.map((f) => promtool(['test', 'rules', 'tests.yaml'], { 'rules.yaml': p.slo, 'tests.yaml': f })),
     );
   }
+  const t = preparedTraefik;
+  runs.set(
+    'traefik',
+    t
+      .testFiles('rules.yaml')
+      .map((f) => promtool(['test', 'rules', 'tests.yaml'], { 'rules.yaml': t.slo, 'tests.yaml': f })),
+  );
   // One level is enough to show the harness can fail.
   const p = prepared.get(AvailabilityLevel.PRODUCTION)!;
   const [latencyOnly] = p.testFiles('rules.yaml', (name) => name.includes('slower than the threshold'));
@@ -457,3 +518,25 @@ describe.each(LEVELS_WITH_MONITORING)('SLO rules at %s', (level) => {
   },
   60_000,
 );
+
+describe('SLO rules at production, SLIs from Traefik (SliSource.traefik())', () => {
+  const p = preparedTraefik;
+
+  test('the same four burn-rate alerts and the no-data alert', () => {
+    expect(
+      alertRules(p.slo)
+        .map((r) => r.alert)
+        .sort(),
+    ).toEqual([...ALERTS.map((a) => a.name), 'MerlaiApiSliNoData'].sort());
+  });
+
+  (promtoolInstalled ? test : test.skip)(
+    'promtool test rules on Traefik series: every scenario fires exactly what the math predicts, as for ingress-nginx',
+    async () => {
+      for (const result of await Promise.all(runs.get('traefik') as Run[])) {
+        if (!result.ok) throw new Error(result.output);
+      }
+    },
+    60_000,
+  );
+});
