@@ -5,7 +5,6 @@
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import type { HttpRoute } from '../../imports/httproute-gateway.networking.k8s.io';
 import { invalidProp } from '../core/errors';
 import { isPinned, parseImage } from '../core/image';
 import { selectorLabels } from '../core/labels';
@@ -89,7 +88,7 @@ export class MerlaiApi extends Construct {
   /** The Ingress, when the `ingress` prop asks for one. */
   public readonly ingress?: k8s.KubeIngress;
   /** The Gateway API HTTPRoute, when the `route` prop asks for one. */
-  public readonly route?: HttpRoute;
+  public readonly route?: ApiObject;
   /** The workload that owns the pods and that the autoscaler scales: the Deployment or the Rollout. */
   public readonly workloadRef: k8s.CrossVersionObjectReferenceV2;
   public readonly serviceAccountName: string;
