@@ -15,7 +15,9 @@ describe('Level 3 with the team overrides', () => {
 
   test('namespace, image digest, tolerations, annotations', () => {
     expect(find(objects, 'Namespace', TEAM.namespace)).toBeDefined();
-    for (const o of objects.filter((x) => x.kind !== 'Namespace')) expect(o.metadata.namespace).toBe(TEAM.namespace);
+    // Cluster-scoped objects have no namespace: the Namespace itself and Level 3's PriorityClass.
+    const clusterScoped = ['Namespace', 'PriorityClass'];
+    for (const o of objects.filter((x) => !clusterScoped.includes(x.kind))) expect(o.metadata.namespace).toBe(TEAM.namespace);
     expect(pod.spec.containers[0].image).toBe(TEAM.image);
     expect(pod.spec.tolerations).toEqual([TEAM.toleration]);
     expect(pod.metadata.annotations).toEqual({ 'fluentbit.io/parser': 'json' });

@@ -17,6 +17,8 @@ const props: MerlaiLevelChartProps = {
   namespace: process.env['NAMESPACE'],
   createNamespace: undefined,
   api: { ingress, storageClassName, tolerations: [{ key: 'gpu', operator: 'Exists' }] },
+  // Level 3 pins every image by digest unless told otherwise (0.2.0): this consumer runs tags.
+  allowUnpinnedImages: true,
   // Level 3's cluster facts and off-cluster backups (required).
   security: {
     kubernetesApiServer: { cidr: process.env['API_SERVER_CIDR'] ?? '10.0.0.0/24' },
