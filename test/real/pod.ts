@@ -13,7 +13,8 @@
  *   (`no-new-privileges`), seccomp RuntimeDefault (podman's default profile);
  * - resources: CPU and memory limits (`--cpus`, `--memory`, no extra swap);
  * - volumes: emptyDir as a tmpfs of its `sizeLimit`, ConfigMaps and Secrets as read-only files,
- *   claims as podman volumes owned by the fsGroup, each mount's `readOnly` kept;
+ *   claims and generic ephemeral volumes as podman volumes owned by the fsGroup, each mount's
+ *   `readOnly` kept;
  * - probes: startup, then liveness and readiness, with the spec's delays, periods, timeouts and
  *   thresholds, against the container's IP (as the kubelet probes the pod IP); HTTP success is a
  *   status from 200 to 399 within the timeout, exec success exit status 0.
@@ -257,6 +258,16 @@ export class PodContainer {
         if (!exists) await podman(['volume', 'create', vol]);
         if (!shared) this.volumes.push(vol);
         // A fresh claim, owned by the fsGroup as the kubelet leaves it (U: chown to the user).
+        args.push('--volume', `${vol}:${m.mountPath}:${ro ? 'ro,' : ''}U`);
+      } else if (v.ephemeral) {
+        // A generic ephemeral volume: a claim of the pod's own, made with the pod and gone with it.
+        const vol = `${this.o.name}-${v.name}`;
+        const exists = await podman(['volume', 'exists', vol]).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) await podman(['volume', 'create', vol]);
+        this.volumes.push(vol);
         args.push('--volume', `${vol}:${m.mountPath}:${ro ? 'ro,' : ''}U`);
       } else {
         throw new Error(`${this.o.name}: volume ${m.name}: unsupported type ${Object.keys(v).join(',')}`);
