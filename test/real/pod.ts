@@ -248,26 +248,20 @@ export class PodContainer {
           writeFileSync(path.join(dir, file), String(content), { mode: 0o644 });
         // The kubelet mounts ConfigMap and Secret volumes read-only whatever the mount says.
         args.push('--volume', `${dir}:${m.mountPath}:ro`);
-      } else if (v.persistentVolumeClaim) {
-        const shared = this.o.claimVolumes?.[v.persistentVolumeClaim.claimName];
-        const vol = shared ?? `${this.o.name}-${v.persistentVolumeClaim.claimName}`;
+      } else if (v.persistentVolumeClaim || v.ephemeral) {
+        // A claim (shared by name when the test says so) or a generic ephemeral volume (a claim of
+        // the pod's own, made with it and gone with it): a podman volume, fresh and owned by the
+        // fsGroup as the kubelet leaves it (U: chown to the user).
+        const shared = v.persistentVolumeClaim
+          ? this.o.claimVolumes?.[v.persistentVolumeClaim.claimName]
+          : undefined;
+        const vol = shared ?? `${this.o.name}-${v.persistentVolumeClaim?.claimName ?? v.name}`;
         const exists = await podman(['volume', 'exists', vol]).then(
           () => true,
           () => false,
         );
         if (!exists) await podman(['volume', 'create', vol]);
         if (!shared) this.volumes.push(vol);
-        // A fresh claim, owned by the fsGroup as the kubelet leaves it (U: chown to the user).
-        args.push('--volume', `${vol}:${m.mountPath}:${ro ? 'ro,' : ''}U`);
-      } else if (v.ephemeral) {
-        // A generic ephemeral volume: a claim of the pod's own, made with the pod and gone with it.
-        const vol = `${this.o.name}-${v.name}`;
-        const exists = await podman(['volume', 'exists', vol]).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) await podman(['volume', 'create', vol]);
-        this.volumes.push(vol);
         args.push('--volume', `${vol}:${m.mountPath}:${ro ? 'ro,' : ''}U`);
       } else {
         throw new Error(`${this.o.name}: volume ${m.name}: unsupported type ${Object.keys(v).join(',')}`);
